@@ -1,0 +1,11 @@
+// Everything a host needs: include this one header.
+#pragma once
+
+#include "crmflow/clock.hpp"
+#include "crmflow/diagnostic.hpp"
+#include "crmflow/engine.hpp"
+#include "crmflow/graph.hpp"
+#include "crmflow/observer.hpp"
+#include "crmflow/rule_set.hpp"
+#include "crmflow/time.hpp"
+#include "crmflow/value.hpp"

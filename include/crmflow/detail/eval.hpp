@@ -1,0 +1,69 @@
+// Evaluation of compiled expressions. Inline so the host's compiler sees the whole event path.
+#pragma once
+
+#include <cstdint>
+
+#include "crmflow/detail/program.hpp"
+
+namespace crmflow::detail {
+
+struct eval_context {
+  const std::int64_t* fields = nullptr;
+  const std::int64_t* data = nullptr;
+  timestamp now = 0;
+};
+
+// Runs the expression starting at code[start]. The loader guarantees well-typed code, in-range
+// indices and a stack no deeper than max_expr_stack, so nothing is checked here.
+inline std::int64_t evaluate(const flow_program& flow, std::uint32_t start,
+                             const eval_context& ctx) noexcept {
+  std::int64_t stack[max_expr_stack];
+  int sp = 0;
+  const instr* const code = flow.code.data();
+  // Unsigned arithmetic: overflow wraps instead of being undefined.
+  auto wrap = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+  for (const instr* pc = code + start;; ++pc) {
+    switch (pc->code) {
+      case op::field: stack[sp++] = ctx.fields[pc->a]; break;
+      case op::data: stack[sp++] = ctx.data[pc->a]; break;
+      case op::now: stack[sp++] = ctx.now; break;
+      case op::imm: stack[sp++] = pc->imm; break;
+      case op::eq: --sp; stack[sp - 1] = stack[sp - 1] == stack[sp]; break;
+      case op::ne: --sp; stack[sp - 1] = stack[sp - 1] != stack[sp]; break;
+      case op::lt: --sp; stack[sp - 1] = stack[sp - 1] < stack[sp]; break;
+      case op::le: --sp; stack[sp - 1] = stack[sp - 1] <= stack[sp]; break;
+      case op::gt: --sp; stack[sp - 1] = stack[sp - 1] > stack[sp]; break;
+      case op::ge: --sp; stack[sp - 1] = stack[sp - 1] >= stack[sp]; break;
+      case op::add:
+        --sp;
+        stack[sp - 1] = wrap(static_cast<std::uint64_t>(stack[sp - 1]) +
+                             static_cast<std::uint64_t>(stack[sp]));
+        break;
+      case op::sub:
+        --sp;
+        stack[sp - 1] = wrap(static_cast<std::uint64_t>(stack[sp - 1]) -
+                             static_cast<std::uint64_t>(stack[sp]));
+        break;
+      case op::not_: stack[sp - 1] = !stack[sp - 1]; break;
+      case op::in_set: {
+        const std::int64_t v = stack[sp - 1];
+        const std::int64_t* first = flow.constants.data() + pc->b;
+        std::int64_t found = 0;
+        for (std::uint16_t i = 0; i < pc->a; ++i) found |= first[i] == v;
+        stack[sp - 1] = found;
+        break;
+      }
+      case op::jump_false:
+        if (stack[sp - 1] == 0) pc = code + pc->b - 1;
+        else --sp;
+        break;
+      case op::jump_true:
+        if (stack[sp - 1] != 0) pc = code + pc->b - 1;
+        else --sp;
+        break;
+      case op::ret: return stack[sp - 1];
+    }
+  }
+}
+
+}  // namespace crmflow::detail

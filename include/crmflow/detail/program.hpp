@@ -1,0 +1,201 @@
+// The compiled form of a flow: flat tables indexed by dense ids. Built once by the loader and
+// never changed afterwards, so an engine can read it without locks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crmflow/value.hpp"
+
+namespace crmflow::detail {
+
+// ---- expressions: postfix code over a small value stack -------------------------------------
+
+enum class op : std::uint8_t {
+  field,       // push fields[a]
+  data,        // push event data[a]
+  now,         // push the time of the event being handled
+  imm,         // push imm
+  eq, ne, lt, le, gt, ge,  // pop 2, push 0/1
+  add, sub,    // pop 2, push result (wrapping)
+  not_,        // pop 1, push !x
+  in_set,      // pop 1, push whether it equals one of constants[b .. b+a)
+  jump_false,  // if top == 0 jump to b (keeping top), else pop
+  jump_true,   // if top != 0 jump to b (keeping top), else pop
+  ret,         // result is top
+};
+
+struct instr {
+  op code = op::ret;
+  std::uint16_t a = 0;
+  std::uint32_t b = 0;
+  std::int64_t imm = 0;
+};
+
+// The loader rejects deeper expressions, so evaluation uses a fixed stack on the C++ stack.
+inline constexpr int max_expr_stack = 16;
+inline constexpr std::uint32_t no_expr = 0xFFFFFFFF;
+
+// ---- templates ------------------------------------------------------------------------------
+
+enum class segment_kind : std::uint8_t { text, field, case_name, state, flow };
+
+struct template_segment {
+  segment_kind kind = segment_kind::text;
+  std::uint16_t field = 0;    // segment_kind::field
+  std::uint32_t first = 0;    // segment_kind::text: offset into flow_program::text
+  std::uint32_t length = 0;
+};
+
+struct template_def {
+  std::uint32_t first = 0;  // into flow_program::segments
+  std::uint32_t count = 0;
+};
+
+// ---- actions --------------------------------------------------------------------------------
+
+enum class action_kind : std::uint8_t { set, notify, start_timer, cancel_timer, alarm, emit };
+
+struct emit_arg {
+  slot_id slot = 0;
+  std::uint32_t expr = no_expr;
+};
+
+struct action_def {
+  action_kind kind = action_kind::set;
+  // set: field; start_timer/cancel_timer: timer; emit: event; alarm: index into alarm_names
+  std::uint16_t target = 0;
+  std::uint32_t expr = no_expr;      // set: value expression
+  std::uint32_t to = no_id32;        // notify/alarm: recipient template
+  std::uint32_t message = no_id32;   // notify/alarm: message template
+  std::uint32_t args_first = 0;      // emit: into flow_program::emit_args
+  std::uint32_t args_count = 0;
+  int line = 0;                      // position in the rules file, for audit and graphs
+  int column = 0;
+};
+
+struct action_range {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
+// ---- schema ---------------------------------------------------------------------------------
+
+struct enum_def {
+  std::vector<std::string> values;
+};
+
+struct field_def {
+  std::string name;
+  value_type type = value_type::string;
+  std::uint32_t enum_index = no_id32;  // into flow_program::enums, for enumeration
+  raw_value initial = 0;               // the default, already interned/encoded
+};
+
+struct data_def {
+  std::string name;
+  value_type type = value_type::string;
+  std::uint32_t enum_index = no_id32;
+  bool has_default = false;
+  raw_value initial = 0;
+};
+
+struct event_def {
+  std::string name;
+  std::string label;
+  std::vector<data_def> data;
+  std::uint64_t required_mask = 0;  // bit i set: data item i has no default
+  std::unordered_map<std::string, slot_id> slot_by_name;
+};
+
+// ---- states, groups, transitions, timers ----------------------------------------------------
+
+enum class timer_scope : std::uint8_t { state, group, flow };
+
+struct timer_def {
+  std::string name;
+  timer_scope scope = timer_scope::flow;
+  std::uint16_t owner = 0;            // state or group index for state/group scope
+  duration after = 0;                 // used when after_field == no_id16
+  field_id after_field = no_id16;     // a duration field read when the timer starts
+  event_id event = no_id16;           // posted to the case when the timer fires
+  action_range actions;               // run when the timer fires, before the event
+  int line = 0;
+  int column = 0;
+};
+
+struct state_def {
+  std::string name;
+  std::string label;
+  bool final = false;
+  std::uint64_t groups = 0;  // bit g set: member of group g
+  action_range on_entry;
+  action_range on_exit;
+  std::uint32_t timers_first = 0;  // into flow_program::timer_lists
+  std::uint32_t timers_count = 0;
+  int line = 0;
+  int column = 0;
+};
+
+struct group_def {
+  std::string name;
+  std::string label;
+  action_range on_entry;
+  action_range on_exit;
+  std::uint32_t timers_first = 0;
+  std::uint32_t timers_count = 0;
+  int line = 0;
+  int column = 0;
+};
+
+struct transition_def {
+  event_id event = 0;
+  bool from_group = false;
+  std::uint16_t source = 0;        // state index, or group index when from_group
+  bool internal = false;           // no `to`: stay, no exit/entry
+  state_id target = 0;             // meaningful unless internal
+  std::uint32_t guard = no_expr;   // expression start in flow_program::code
+  std::string guard_text;          // as written, for graphs and audit
+  action_range actions;
+  int line = 0;
+  int column = 0;
+};
+
+// A whole compiled flow. Transitions for (state s, event e) are
+// dispatch_list[dispatch_index[s * events.size() + e] .. dispatch_index[s * events.size() + e + 1]),
+// already in priority order (the state's own, then each group's in declaration order).
+struct flow_program {
+  std::string name;
+  std::string label;
+  std::string file;
+  state_id initial = 0;
+
+  std::vector<field_def> fields;
+  std::vector<event_def> events;
+  std::vector<state_def> states;
+  std::vector<group_def> groups;
+  std::vector<timer_def> timers;
+  std::vector<std::uint16_t> timer_lists;
+  std::vector<transition_def> transitions;
+  std::vector<std::uint32_t> dispatch_index;
+  std::vector<std::uint32_t> dispatch_list;
+
+  std::vector<action_def> actions;
+  std::vector<emit_arg> emit_args;
+  std::vector<instr> code;
+  std::vector<std::int64_t> constants;  // `in [...]` lists
+  std::vector<enum_def> enums;
+  std::vector<template_def> templates;
+  std::vector<template_segment> segments;
+  std::string text;                      // literal parts of templates
+  std::vector<std::string> alarm_names;
+
+  std::unordered_map<std::string, state_id> state_by_name;
+  std::unordered_map<std::string, event_id> event_by_name;
+  std::unordered_map<std::string, field_id> field_by_name;
+  std::unordered_map<std::string, timer_id> timer_by_name;
+};
+
+}  // namespace crmflow::detail

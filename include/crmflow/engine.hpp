@@ -1,0 +1,563 @@
+// The engine: keeps every case's state and fields, runs events through the compiled flows,
+// fires deadlines in time order and tells observers what happened.
+//
+// The event path (post, guards, actions, deadlines) is inline in this header so that a host's
+// compiler can see through it. It allocates only when a container grows (new cases, more
+// pending deadlines, longer history) and never compares strings. One engine is not
+// thread-safe: use it from one thread at a time; several engines may share a rule_set.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "crmflow/clock.hpp"
+#include "crmflow/detail/deadline_queue.hpp"
+#include "crmflow/detail/eval.hpp"
+#include "crmflow/detail/string_pool.hpp"
+#include "crmflow/export.hpp"
+#include "crmflow/observer.hpp"
+#include "crmflow/rule_set.hpp"
+#include "crmflow/value.hpp"
+
+namespace crmflow {
+
+// Values keyed by slot: the data of an event, or the initial fields of a case. At most 64
+// slots. Reuse one across calls: clear() keeps its storage, so steady-state use allocates nothing.
+class data_record {
+ public:
+  static constexpr std::size_t max_slots = 64;
+
+  void clear() noexcept { present_ = 0; }
+  // Sets slot `s` to raw value `v` (strings: an id from engine::intern). Throws
+  // std::out_of_range when s >= max_slots.
+  void set(std::uint16_t s, raw_value v) {
+    if (s >= max_slots) throw std::out_of_range("crmflow::data_record: slot out of range");
+    if (s >= values_.size()) values_.resize(std::size_t{s} + 1);
+    values_[s] = v;
+    present_ |= std::uint64_t{1} << s;
+  }
+  bool has(std::uint16_t s) const noexcept { return s < max_slots && (present_ >> s & 1); }
+  raw_value get(std::uint16_t s) const noexcept { return has(s) ? values_[s] : 0; }
+  std::uint64_t present() const noexcept { return present_; }
+
+ private:
+  std::uint64_t present_ = 0;
+  std::vector<raw_value> values_;
+};
+
+// One step of a case's history (when engine_options::keep_history is on).
+struct history_entry {
+  timestamp at;
+  event_id event;
+  state_id from;
+  state_id to;
+  crmflow::cause why;
+};
+
+struct pending_deadline {
+  timer_id timer;
+  timestamp due;
+};
+
+struct engine_options {
+  // Keep every transition of every case for history(). Costs 24 bytes per transition.
+  bool keep_history = true;
+  // Told about everything that happens; not owned; may be null (the default: silent).
+  crmflow::observer* observer = nullptr;
+  // Audit trail: one line per record through this spdlog logger; null (the default) logs nothing.
+  std::shared_ptr<spdlog::logger> audit_log;
+  // Source of "now" for post_now() and advance(); not owned; null means the system clock.
+  const crmflow::clock* clock = nullptr;
+  // Offset used when timestamps are written into messages (China: +08:00).
+  int display_utc_offset_minutes = 8 * 60;
+  // Events emitted by rules while handling one posted or timer event, before the rest are
+  // refused with status::emit_limit. Stops a loop written in the rules from hanging the engine.
+  std::uint32_t max_emits_per_event = 64;
+};
+
+// What posting an event did.
+struct outcome {
+  crmflow::status status = status::accepted;
+  state_id from = no_id16;
+  state_id to = no_id16;  // equals `from` for an internal transition
+  std::uint32_t transition = no_id32;
+
+  bool accepted() const noexcept { return status == status::accepted; }
+};
+
+struct create_result {
+  crmflow::status status = status::accepted;
+  case_id id = no_id32;
+
+  bool accepted() const noexcept { return status == status::accepted; }
+};
+
+class engine {
+ public:
+  // Throws std::invalid_argument if `rules` is null.
+  explicit engine(std::shared_ptr<const rule_set> rules, engine_options options = {})
+      : rules_(std::move(rules)), options_(std::move(options)) {
+    if (!rules_) throw std::invalid_argument("crmflow::engine: null rule set");
+    strings_ = rules_->literals();
+    if (options_.audit_log) audit_ = make_audit_observer(options_.audit_log);
+  }
+
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  engine(engine&&) = default;
+  engine& operator=(engine&&) = default;
+
+  // ---- cases ----------------------------------------------------------------------------------
+
+  // Creates a case on flow `f` at time `at`, named `name` (may be empty: an anonymous case,
+  // reachable only by its id), with fields from `init` (slots are field ids) over the
+  // defaults. Deadlines due before `at` fire first. Runs the initial state's entry actions and
+  // starts its timers. Refused (and nothing created) for an unknown flow, a taken name, a time
+  // before now() or bad field values. O(fields + timers), amortised.
+  create_result create_case(flow_id f, std::string_view name, timestamp at,
+                            const data_record* init = nullptr) {
+    if (f >= rules_->flow_count()) return {status::unknown_flow, no_id32};
+    if (at < now_) return {status::time_backwards, no_id32};
+    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
+    const detail::flow_program& fl = rules_->flow(f);
+    if (init && !valid_fields(fl, *init)) return {status::bad_data, no_id32};
+    fire_due(at, false);
+    now_ = at;
+
+    const auto id = static_cast<case_id>(cases_.size());
+    case_record rec;
+    rec.flow = f;
+    rec.state = fl.initial;
+    rec.fields = static_cast<std::uint32_t>(fields_.size());
+    rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
+    for (std::size_t i = 0; i < fl.fields.size(); ++i)
+      fields_.push_back(init && init->has(static_cast<std::uint16_t>(i)) ? init->get(static_cast<std::uint16_t>(i))
+                                                                         : fl.fields[i].initial);
+    timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    cases_.push_back(rec);
+    names_.emplace_back(name);
+    if (!name.empty()) by_name_.emplace(std::string(name), id);
+
+    notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial}); });
+    emitted_ = 0;
+    run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
+    drain_emits();
+    return {status::accepted, id};
+  }
+
+  // Posts event `e` of the case's flow with `data` (slots are the event's data ids) at `at`.
+  // First fires every deadline due strictly before `at` (of all cases), so an event at exactly
+  // a deadline's instant counts as in time. Returns accepted with the transition, or why it
+  // was refused; a refused event changes nothing on the case. O(guards + actions) plus the
+  // deadlines it fires.
+  outcome post(case_id c, event_id e, const data_record& data, timestamp at) {
+    if (at < now_) return reject(c, e, at, status::time_backwards, cause::posted);
+    fire_due(at, false);
+    now_ = at;
+    if (c >= cases_.size()) return reject(c, e, at, status::unknown_case, cause::posted);
+    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    if (e >= fl.events.size()) return reject(c, e, at, status::unknown_event, cause::posted);
+    raw_value values[data_record::max_slots];
+    if (!fill_data(fl, fl.events[e], data, values))
+      return reject(c, e, at, status::bad_data, cause::posted);
+    emitted_ = 0;
+    const outcome result = dispatch(c, e, values, cause::posted);
+    drain_emits();
+    return result;
+  }
+
+  // post() at the clock's current time.
+  outcome post_now(case_id c, event_id e, const data_record& data) { return post(c, e, data, clock_now()); }
+
+  // Fires, in time order, every deadline due at or before `t`, then sets now() to `t`. A `t`
+  // before now() does nothing. Returns the number of deadlines fired.
+  std::size_t advance_to(timestamp t) {
+    if (t < now_) return 0;
+    const std::size_t fired = fire_due(t, true);
+    now_ = t;
+    return fired;
+  }
+
+  // advance_to() the clock's current time.
+  std::size_t advance() { return advance_to(clock_now()); }
+
+  // ---- queries (throw std::out_of_range for an unknown case) ---------------------------------
+
+  std::size_t case_count() const noexcept { return cases_.size(); }
+  // The case with this name. One hash lookup.
+  std::optional<case_id> find_case(std::string_view name) const {
+    auto it = by_name_.find(std::string(name));
+    if (it == by_name_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::string_view case_name(case_id c) const { return names_.at(c); }
+  flow_id case_flow(case_id c) const { return cases_.at(c).flow; }
+  state_id state(case_id c) const { return cases_.at(c).state; }
+  std::string_view state_name(case_id c) const {
+    const case_record& r = cases_.at(c);
+    return rules_->flow(r.flow).states[r.state].name;
+  }
+  bool is_final(case_id c) const {
+    const case_record& r = cases_.at(c);
+    return rules_->flow(r.flow).states[r.state].final;
+  }
+  // Raw value of a field; throws std::out_of_range for an unknown field.
+  raw_value field(case_id c, field_id f) const {
+    const case_record& r = cases_.at(c);
+    if (f >= rules_->flow(r.flow).fields.size()) throw std::out_of_range("crmflow: unknown field");
+    return fields_[r.fields + f];
+  }
+  // A field as text: strings as written, enums by name, timestamps as RFC 3339 in the display
+  // offset, durations like `24h`.
+  CRMFLOW_EXPORT std::string field_text(case_id c, field_id f) const;
+  // Transitions of the case, oldest first. Empty when keep_history is off. O(history length).
+  std::vector<history_entry> history(case_id c) const {
+    std::vector<history_entry> out;
+    for (std::uint32_t i = cases_.at(c).history; i != no_id32; i = history_[i].prev)
+      out.push_back(history_[i].entry);
+    return {out.rbegin(), out.rend()};
+  }
+  // Running deadlines of the case, in timer order.
+  std::vector<pending_deadline> deadlines(case_id c) const {
+    const case_record& r = cases_.at(c);
+    std::vector<pending_deadline> out;
+    const std::size_t n = rules_->flow(r.flow).timers.size();
+    for (std::size_t t = 0; t < n; ++t)
+      if (const std::uint32_t h = timer_handles_[r.timers + t]; h != no_id32)
+        out.push_back({static_cast<timer_id>(t), deadlines_.due(h)});
+    return out;
+  }
+
+  timestamp now() const noexcept { return now_; }
+  std::size_t pending_deadlines() const noexcept { return deadlines_.pending(); }
+  const rule_set& rules() const noexcept { return *rules_; }
+  std::shared_ptr<const rule_set> rules_ptr() const noexcept { return rules_; }
+  const engine_options& options() const noexcept { return options_; }
+
+  // String values: the id for a text (added if new; allocates then) and the text of an id.
+  raw_value intern(std::string_view text) { return strings_.intern(text); }
+  std::string_view text(raw_value id) const { return strings_.text(id); }
+
+  // Renders template `t` of flow `f` for case `c` into `out` (cleared first).
+  CRMFLOW_EXPORT void render(case_id c, std::uint32_t t, std::string& out) const;
+
+ private:
+  struct case_record {
+    flow_id flow = 0;
+    state_id state = 0;
+    std::uint32_t fields = 0;   // first value in fields_
+    std::uint32_t timers = 0;   // first handle in timer_handles_
+    std::uint32_t history = no_id32;
+  };
+
+  struct history_node {
+    history_entry entry;
+    std::uint32_t prev;
+  };
+
+  struct pending_emit {
+    case_id owner;
+    event_id event;
+    std::uint32_t data;  // first value in emit_data_
+  };
+
+  timestamp clock_now() const {
+    if (options_.clock) return options_.clock->now();
+    return system_clock{}.now();
+  }
+
+  template <class F>
+  void notify_observers(F&& f) {
+    if (options_.observer) f(*options_.observer);
+    if (audit_) f(*audit_);
+  }
+  bool observed() const noexcept { return options_.observer || audit_; }
+
+  outcome reject(case_id c, event_id e, timestamp at, status why, cause origin) {
+    const flow_id f = c < cases_.size() ? cases_[c].flow : no_id16;
+    notify_observers([&](observer& o) { o.on_rejected(*this, {c, at, f, e, why, origin}); });
+    const state_id s = c < cases_.size() ? cases_[c].state : no_id16;
+    return {why, s, s, no_id32};
+  }
+
+  bool valid_value(const detail::flow_program& fl, value_type t, std::uint32_t enum_index,
+                   raw_value v) const noexcept {
+    switch (t) {
+      case value_type::boolean: return v == 0 || v == 1;
+      case value_type::enumeration:
+        return v >= 0 && static_cast<std::size_t>(v) < fl.enums[enum_index].values.size();
+      case value_type::string: return v >= 0 && static_cast<std::size_t>(v) < strings_.size();
+      default: return true;
+    }
+  }
+
+  bool valid_fields(const detail::flow_program& fl, const data_record& init) const noexcept {
+    const std::size_t n = fl.fields.size();
+    if (n < 64 && (init.present() >> n) != 0) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto s = static_cast<std::uint16_t>(i);
+      if (init.has(s) && !valid_value(fl, fl.fields[i].type, fl.fields[i].enum_index, init.get(s)))
+        return false;
+    }
+    return true;
+  }
+
+  // Copies the event's data with defaults filled in; false if a required item is missing, an
+  // undeclared one is present, or a value is invalid for its type.
+  bool fill_data(const detail::flow_program& fl, const detail::event_def& ev, const data_record& in,
+                 raw_value* out) const noexcept {
+    const std::size_t n = ev.data.size();
+    const std::uint64_t present = in.present();
+    if (n < 64 && (present >> n) != 0) return false;
+    if ((present & ev.required_mask) != ev.required_mask) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const detail::data_def& d = ev.data[i];
+      if (present >> i & 1) {
+        const raw_value v = in.get(static_cast<std::uint16_t>(i));
+        if (!valid_value(fl, d.type, d.enum_index, v)) return false;
+        out[i] = v;
+      } else {
+        out[i] = d.initial;
+      }
+    }
+    return true;
+  }
+
+  raw_value* case_fields(case_id c) noexcept { return fields_.data() + cases_[c].fields; }
+
+  // Finds and takes the first transition whose guard holds.
+  outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
+    const case_record& rec = cases_[c];
+    const detail::flow_program& fl = rules_->flow(rec.flow);
+    const std::size_t cell = std::size_t{rec.state} * fl.events.size() + e;
+    const std::uint32_t first = fl.dispatch_index[cell];
+    const std::uint32_t last = fl.dispatch_index[cell + 1];
+    if (first == last) return reject(c, e, now_, status::no_transition, why);
+    const detail::eval_context ctx{case_fields(c), data, now_};
+    for (std::uint32_t i = first; i < last; ++i) {
+      const std::uint32_t t = fl.dispatch_list[i];
+      const detail::transition_def& tr = fl.transitions[t];
+      if (tr.guard == detail::no_expr || detail::evaluate(fl, tr.guard, ctx) != 0)
+        return take(c, fl, t, data, why);
+    }
+    return reject(c, e, now_, status::guard_false, why);
+  }
+
+  outcome take(case_id c, const detail::flow_program& fl, std::uint32_t t, const raw_value* data,
+               cause why) {
+    const detail::transition_def& tr = fl.transitions[t];
+    const state_id from = cases_[c].state;
+    const state_id to = tr.internal ? from : tr.target;
+    notify_observers([&](observer& o) {
+      o.on_transition(*this, {c, now_, cases_[c].flow, tr.event, from, to, tr.internal, why, t});
+    });
+    if (options_.keep_history) {
+      history_.push_back({{now_, tr.event, from, to, why}, cases_[c].history});
+      cases_[c].history = static_cast<std::uint32_t>(history_.size() - 1);
+    }
+    if (tr.internal) {
+      run_actions(c, fl, tr.actions, data);
+      return {status::accepted, from, to, t};
+    }
+    const detail::state_def& src = fl.states[from];
+    const detail::state_def& dst = fl.states[to];
+    // A self-transition leaves and re-enters the state but not its groups.
+    const std::uint64_t leaving = src.groups & ~dst.groups;
+    const std::uint64_t entering = dst.groups & ~src.groups;
+
+    run_actions(c, fl, src.on_exit, data);
+    for (std::uint64_t g = leaving; g != 0; g &= g - 1)
+      run_actions(c, fl, fl.groups[std::countr_zero(g)].on_exit, data);
+    cancel_timers(c, fl, src.timers_first, src.timers_count);
+    for (std::uint64_t g = leaving; g != 0; g &= g - 1) {
+      const detail::group_def& gr = fl.groups[std::countr_zero(g)];
+      cancel_timers(c, fl, gr.timers_first, gr.timers_count);
+    }
+    run_actions(c, fl, tr.actions, data);
+    cases_[c].state = to;
+    run_state_entry(c, fl, to, entering, data);
+    return {status::accepted, from, to, t};
+  }
+
+  // Entry actions of the groups entered then of the state; then their timers start. Entering a
+  // final state stops every timer of the case.
+  void run_state_entry(case_id c, const detail::flow_program& fl, state_id s,
+                       std::uint64_t entering, const raw_value* data) {
+    const detail::state_def& st = fl.states[s];
+    for (std::uint64_t g = entering; g != 0; g &= g - 1)
+      run_actions(c, fl, fl.groups[std::countr_zero(g)].on_entry, data);
+    run_actions(c, fl, st.on_entry, data);
+    if (st.final) {
+      for (std::size_t t = 0; t < fl.timers.size(); ++t) cancel_timer(c, static_cast<timer_id>(t));
+      return;
+    }
+    for (std::uint64_t g = entering; g != 0; g &= g - 1) {
+      const detail::group_def& gr = fl.groups[std::countr_zero(g)];
+      start_timers(c, fl, gr.timers_first, gr.timers_count);
+    }
+    start_timers(c, fl, st.timers_first, st.timers_count);
+  }
+
+  void start_timers(case_id c, const detail::flow_program& fl, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t i = 0; i < count; ++i) start_timer(c, fl, fl.timer_lists[first + i]);
+  }
+
+  void cancel_timers(case_id c, const detail::flow_program& fl, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t i = 0; i < count; ++i) cancel_timer(c, fl.timer_lists[first + i]);
+  }
+
+  // Returns the due time, or nullopt when the duration field holds a non-positive duration:
+  // then the timer does not start, since a zero limit would fire at once and could loop at
+  // one instant.
+  std::optional<timestamp> start_timer(case_id c, const detail::flow_program& fl, timer_id t) {
+    const detail::timer_def& td = fl.timers[t];
+    const duration after = td.after_field == no_id16 ? td.after : case_fields(c)[td.after_field];
+    std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
+    if (after <= 0) {
+      if (handle != no_id32) deadlines_.cancel(handle);
+      handle = no_id32;
+      return std::nullopt;
+    }
+    const timestamp due = now_ + after;
+    handle = deadlines_.start(c, t, due, handle);
+    return due;
+  }
+
+  void cancel_timer(case_id c, timer_id t) {
+    std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
+    if (handle == no_id32) return;
+    deadlines_.cancel(handle);
+    handle = no_id32;
+  }
+
+  void run_actions(case_id c, const detail::flow_program& fl, detail::action_range range,
+                   const raw_value* data) {
+    for (std::uint32_t i = 0; i < range.count; ++i) run_action(c, fl, fl.actions[range.first + i], data);
+  }
+
+  void run_action(case_id c, const detail::flow_program& fl, const detail::action_def& a,
+                  const raw_value* data) {
+    const flow_id f = cases_[c].flow;
+    switch (a.kind) {
+      case detail::action_kind::set: {
+        raw_value* fields = case_fields(c);
+        const raw_value v = detail::evaluate(fl, a.expr, {fields, data, now_});
+        fields[a.target] = v;
+        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, v}); });
+        break;
+      }
+      case detail::action_kind::start_timer: {
+        const std::optional<timestamp> due = start_timer(c, fl, a.target);
+        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, due.value_or(0)}); });
+        break;
+      }
+      case detail::action_kind::cancel_timer:
+        cancel_timer(c, a.target);
+        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, 0}); });
+        break;
+      case detail::action_kind::emit: {
+        const detail::event_def& ev = fl.events[a.target];
+        const auto first = static_cast<std::uint32_t>(emit_data_.size());
+        for (const detail::data_def& d : ev.data) emit_data_.push_back(d.initial);
+        const detail::eval_context ctx{case_fields(c), data, now_};
+        for (std::uint32_t i = 0; i < a.args_count; ++i) {
+          const detail::emit_arg& arg = fl.emit_args[a.args_first + i];
+          emit_data_[first + arg.slot] = detail::evaluate(fl, arg.expr, ctx);
+        }
+        emits_.push_back({c, a.target, first});
+        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, 0}); });
+        break;
+      }
+      case detail::action_kind::notify:
+        if (observed()) {
+          render(c, a.to, to_buf_);
+          render(c, a.message, message_buf_);
+          notify_observers([&](observer& o) { o.on_notify(*this, {c, now_, f, to_buf_, message_buf_}); });
+        }
+        break;
+      case detail::action_kind::alarm:
+        if (observed()) {
+          if (a.to != no_id32) render(c, a.to, to_buf_);
+          else to_buf_.clear();
+          render(c, a.message, message_buf_);
+          notify_observers([&](observer& o) {
+            o.on_alarm(*this, {c, now_, f, fl.alarm_names[a.target], to_buf_, message_buf_});
+          });
+        }
+        break;
+    }
+  }
+
+  // Handles emitted events in order, after the transition that emitted them has finished.
+  void drain_emits() {
+    for (std::size_t i = 0; i < emits_.size(); ++i) {
+      const pending_emit pe = emits_[i];
+      if (++emitted_ > options_.max_emits_per_event) {
+        reject(pe.owner, pe.event, now_, status::emit_limit, cause::emitted);
+        continue;
+      }
+      // A copy: handling this event may emit more and grow emit_data_.
+      raw_value values[data_record::max_slots];
+      const std::size_t n = rules_->flow(cases_[pe.owner].flow).events[pe.event].data.size();
+      std::copy_n(emit_data_.data() + pe.data, n, values);
+      dispatch(pe.owner, pe.event, values, cause::emitted);
+    }
+    emits_.clear();
+    emit_data_.clear();
+  }
+
+  std::size_t fire_due(timestamp limit, bool inclusive) {
+    std::size_t fired = 0;
+    detail::due_deadline d;
+    while (deadlines_.pop_due(limit, inclusive, d)) {
+      ++fired;
+      now_ = d.due;
+      timer_handles_[cases_[d.owner].timers + d.timer] = no_id32;
+      const flow_id f = cases_[d.owner].flow;
+      const detail::flow_program& fl = rules_->flow(f);
+      const detail::timer_def& td = fl.timers[d.timer];
+      notify_observers([&](observer& o) { o.on_deadline(*this, {d.owner, d.due, f, d.timer}); });
+      emitted_ = 0;
+      run_actions(d.owner, fl, td.actions, nullptr);
+      if (td.event != no_id16) {
+        const detail::event_def& ev = fl.events[td.event];
+        raw_value values[data_record::max_slots];
+        for (std::size_t i = 0; i < ev.data.size(); ++i) values[i] = ev.data[i].initial;
+        dispatch(d.owner, td.event, values, cause::timer);
+      }
+      drain_emits();
+    }
+    return fired;
+  }
+
+  std::shared_ptr<const rule_set> rules_;
+  engine_options options_;
+  std::unique_ptr<observer> audit_;
+  detail::string_pool strings_;
+
+  std::vector<case_record> cases_;
+  std::vector<raw_value> fields_;
+  std::vector<std::uint32_t> timer_handles_;  // per case and flow timer: deadline handle or none
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, case_id> by_name_;
+  std::vector<history_node> history_;
+  detail::deadline_queue deadlines_;
+  timestamp now_ = std::numeric_limits<timestamp>::min();
+
+  std::vector<pending_emit> emits_;
+  std::vector<raw_value> emit_data_;
+  std::uint32_t emitted_ = 0;
+  std::string to_buf_;
+  std::string message_buf_;
+};
+
+}  // namespace crmflow

@@ -1,0 +1,143 @@
+// What a host hears from the engine: every transition, action, message, deadline and refusal,
+// in the order it happens. The engine calls observers synchronously on the posting thread;
+// the records and the string_views in them are valid only during the call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "crmflow/detail/program.hpp"
+#include "crmflow/export.hpp"
+#include "crmflow/value.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace crmflow {
+
+class engine;
+
+// Outcome of posting an event. Anything but `accepted` left the case unchanged.
+enum class status : std::uint8_t {
+  accepted,
+  unknown_case,    // no case with that id
+  unknown_event,   // the case's flow declares no such event
+  no_transition,   // the flow has no transition for the event in the case's state
+  guard_false,     // transitions exist, but no guard held
+  time_backwards,  // the event is older than the engine's current time
+  bad_data,        // missing required data, data the event does not declare, or a bad value
+  emit_limit,      // too many events emitted by rules while handling one event
+  duplicate_case,  // create_case: the id is taken
+  unknown_flow,    // create_case: no such flow
+};
+
+constexpr std::string_view to_string(status s) noexcept {
+  switch (s) {
+    case status::accepted: return "accepted";
+    case status::unknown_case: return "unknown_case";
+    case status::unknown_event: return "unknown_event";
+    case status::no_transition: return "no_transition";
+    case status::guard_false: return "guard_false";
+    case status::time_backwards: return "time_backwards";
+    case status::bad_data: return "bad_data";
+    case status::emit_limit: return "emit_limit";
+    case status::duplicate_case: return "duplicate_case";
+    case status::unknown_flow: return "unknown_flow";
+  }
+  return "?";
+}
+
+// Why the engine handled an event.
+enum class cause : std::uint8_t { posted, emitted, timer };
+
+constexpr std::string_view to_string(cause c) noexcept {
+  switch (c) {
+    case cause::posted: return "posted";
+    case cause::emitted: return "emitted";
+    case cause::timer: return "timer";
+  }
+  return "?";
+}
+
+struct created_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  state_id state;
+};
+
+struct transition_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  event_id event;
+  state_id from;
+  state_id to;
+  bool internal;
+  cause why;
+  std::uint32_t transition;  // index into the flow's transitions
+};
+
+// set, start_timer, cancel_timer and emit. `value`: set: the new raw value; start_timer: the due
+// time; otherwise 0.
+struct action_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  const detail::action_def* action;
+  raw_value value;
+};
+
+struct notify_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  std::string_view to;
+  std::string_view message;
+};
+
+struct alarm_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  std::string_view name;
+  std::string_view to;
+  std::string_view message;
+};
+
+struct deadline_record {
+  case_id id;
+  timestamp at;  // the time it was due
+  flow_id flow;
+  timer_id timer;
+};
+
+struct rejection_record {
+  case_id id;      // may be out of range for unknown_case
+  timestamp at;
+  flow_id flow;    // no_id16 when unknown
+  event_id event;  // no_id16 when unknown
+  status why;
+  cause origin;
+};
+
+// Override what you need; every default does nothing. Observers must not post to the engine.
+class observer {
+ public:
+  virtual ~observer() = default;
+  virtual void on_created(const engine&, const created_record&) {}
+  virtual void on_transition(const engine&, const transition_record&) {}
+  virtual void on_action(const engine&, const action_record&) {}
+  virtual void on_notify(const engine&, const notify_record&) {}
+  virtual void on_alarm(const engine&, const alarm_record&) {}
+  virtual void on_deadline(const engine&, const deadline_record&) {}
+  virtual void on_rejected(const engine&, const rejection_record&) {}
+};
+
+// An observer that writes an audit line per record to `logger` at info level (rejections at
+// warn). The logger and its sinks are the host's choice; crmflow never logs otherwise.
+CRMFLOW_EXPORT std::unique_ptr<observer> make_audit_observer(std::shared_ptr<spdlog::logger> logger);
+
+}  // namespace crmflow

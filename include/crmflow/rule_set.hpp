@@ -1,0 +1,96 @@
+// A loaded, checked and compiled set of flows. Immutable once built: share it freely between
+// engines and threads through std::shared_ptr<const rule_set>.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmflow/detail/program.hpp"
+#include "crmflow/detail/string_pool.hpp"
+#include "crmflow/diagnostic.hpp"
+#include "crmflow/export.hpp"
+#include "crmflow/value.hpp"
+
+namespace crmflow {
+
+class rule_set {
+ public:
+  // Flow lookups by name. O(1) hash lookups: use them when wiring a host up, not per event.
+  std::optional<flow_id> find_flow(std::string_view name) const {
+    for (std::size_t i = 0; i < flows_.size(); ++i)
+      if (flows_[i].name == name) return static_cast<flow_id>(i);
+    return std::nullopt;
+  }
+  std::optional<event_id> find_event(flow_id f, std::string_view name) const {
+    return find_in(flows_.at(f).event_by_name, name);
+  }
+  std::optional<state_id> find_state(flow_id f, std::string_view name) const {
+    return find_in(flows_.at(f).state_by_name, name);
+  }
+  std::optional<field_id> find_field(flow_id f, std::string_view name) const {
+    return find_in(flows_.at(f).field_by_name, name);
+  }
+  std::optional<slot_id> find_slot(flow_id f, event_id e, std::string_view name) const {
+    return find_in(flows_.at(f).events.at(e).slot_by_name, name);
+  }
+  // Index of `value` among an enum field's values, if it is one.
+  std::optional<raw_value> find_enum_value(flow_id f, field_id field, std::string_view value) const;
+
+  std::size_t flow_count() const noexcept { return flows_.size(); }
+  // The compiled flow. Throws std::out_of_range for an unknown id.
+  const detail::flow_program& flow(flow_id f) const { return flows_.at(f); }
+  const std::vector<detail::flow_program>& flows() const noexcept { return flows_; }
+  // Strings that appear as literals in the rules; an engine's string pool starts as a copy.
+  const detail::string_pool& literals() const noexcept { return literals_; }
+
+  // Built by the loader only.
+  rule_set(std::vector<detail::flow_program> flows, detail::string_pool literals)
+      : flows_(std::move(flows)), literals_(std::move(literals)) {}
+
+ private:
+  template <class Map>
+  static std::optional<typename Map::mapped_type> find_in(const Map& m, std::string_view name) {
+    auto it = m.find(std::string(name));
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::vector<detail::flow_program> flows_;
+  detail::string_pool literals_;
+};
+
+// What loading produced: a rule set if and only if there were no errors, and every finding
+// of every file (sorted by file, line, column).
+struct load_result {
+  std::shared_ptr<const rule_set> rules;
+  std::vector<diagnostic> diagnostics;
+
+  bool ok() const noexcept { return rules != nullptr; }
+};
+
+// Loads, checks and compiles rules from files and directories (a directory contributes its
+// *.yaml and *.yml files in name order). Reports every error of every file at once; a set with
+// any error yields no rule set. Never throws for bad input; may throw std::bad_alloc.
+CRMFLOW_EXPORT load_result load_rules(const std::vector<std::filesystem::path>& paths);
+
+// As load_rules, from text already in memory; `file_name` is used in diagnostics.
+CRMFLOW_EXPORT load_result load_rules_from_string(std::string_view text,
+                                                  std::string_view file_name = "<string>");
+
+// One rules file already in memory.
+struct rules_source {
+  std::string file;  // name used in diagnostics
+  std::string text;
+};
+
+// As load_rules, for several files held in memory, checked together as one set.
+CRMFLOW_EXPORT load_result load_rules_from_sources(const std::vector<rules_source>& sources);
+
+// Parses a duration as written in rules ("90s", "10m", "1h30m", "10d"). nullopt if malformed.
+CRMFLOW_EXPORT std::optional<duration> parse_duration(std::string_view text);
+
+}  // namespace crmflow
