@@ -1,0 +1,1235 @@
+// The schema walk: YAML tree -> checked, compiled flow_programs. Every check reports and goes
+// on, so one run shows the analyst every problem of every file; a file with any error
+// contributes nothing, and a set with any error yields no rule set.
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "crmflow/rule_set.hpp"
+#include "loader/expr_compiler.hpp"
+#include "loader/template_compiler.hpp"
+#include "loader/utf8.hpp"
+#include "loader/yaml_reader.hpp"
+
+namespace crmflow {
+
+std::optional<raw_value> rule_set::find_enum_value(flow_id f, field_id field,
+                                                   std::string_view value) const {
+  const detail::flow_program& flow = flows_.at(f);
+  const detail::field_def& def = flow.fields.at(field);
+  if (def.type != value_type::enumeration || def.enum_index >= flow.enums.size())
+    return std::nullopt;
+  const auto& values = flow.enums[def.enum_index].values;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i] == value) return static_cast<raw_value>(i);
+  return std::nullopt;
+}
+
+namespace loader {
+namespace {
+
+using detail::action_def;
+using detail::action_kind;
+using detail::action_range;
+using detail::flow_program;
+
+constexpr std::size_t max_fields = 64;
+constexpr std::size_t max_data = 64;
+constexpr std::size_t max_groups = 64;
+constexpr std::size_t max_ids = 0xFFFE;  // dense 16-bit ids; 0xFFFF means "none"
+
+const char* const type_names = "string, int, bool, enum, timestamp, duration";
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::optional<value_type> parse_type_name(std::string_view s) {
+  if (s == "string") return value_type::string;
+  if (s == "int") return value_type::integer;
+  if (s == "bool") return value_type::boolean;
+  if (s == "enum") return value_type::enumeration;
+  if (s == "timestamp") return value_type::timestamp;
+  if (s == "duration") return value_type::duration;
+  return std::nullopt;
+}
+
+std::string bad_duration(std::string_view text) {
+  return "bad duration '" + std::string(text) +
+         "' (expected a number and a unit s, m, h or d, like 24h)";
+}
+
+// The keys found in a map node, after checking them against what is allowed there.
+struct keys {
+  std::vector<std::pair<std::string, const ynode*>> found;  // value nodes, first occurrences
+  std::vector<std::pair<std::string, const ynode*>> key_nodes;
+
+  const ynode* get(std::string_view name) const {
+    for (const auto& [k, v] : found)
+      if (k == name) return v;
+    return nullptr;
+  }
+  const ynode* key(std::string_view name) const {
+    for (const auto& [k, v] : key_nodes)
+      if (k == name) return v;
+    return nullptr;
+  }
+};
+
+// Global state of one load: flow names across files, the shared literal pool.
+struct set_state {
+  detail::string_pool literals;
+  struct flow_origin {
+    std::string file;
+    int line = 0;
+  };
+  std::map<std::string, flow_origin, std::less<>> flow_names;
+};
+
+class file_loader {
+ public:
+  file_loader(std::string file, set_state& set, std::vector<diagnostic>& diags)
+      : file_(std::move(file)), set_(set), diags_(diags) {}
+
+  // Checks and compiles the file; appends its flows to `out` only if it has no error.
+  void load(std::string_view text, std::vector<flow_program>& out) {
+    const std::size_t errors_before = diags_.size();
+    const auto bad = find_invalid_utf8(text);
+    if (!bad.empty()) {
+      for (const auto& e : bad) {
+        static const char* hex = "0123456789abcdef";
+        std::string byte = "0x";
+        byte += hex[e.byte >> 4];
+        byte += hex[e.byte & 15];
+        error_at(e.line, e.column, "invalid UTF-8 (byte " + byte + ")");
+      }
+      return;
+    }
+    std::optional<ynode> root = read_yaml(text, file_, diags_);
+    if (!root) return;
+    std::vector<flow_program> flows;
+    walk_file(*root, flows);
+    if (diags_.size() == errors_before) {
+      for (auto& f : flows) out.push_back(std::move(f));
+    }
+  }
+
+ private:
+  // ---- reporting --------------------------------------------------------------------------
+
+  void error_at(int line, int column, std::string message) {
+    diags_.push_back({severity::error, file_, line, column, std::move(message)});
+    ++flow_errors_;
+  }
+  void error(const ynode& at, std::string message) {
+    error_at(at.line, at.column, std::move(message));
+  }
+  // Position of byte `offset` of a scalar's text: exact for a one-line plain or quoted scalar,
+  // the scalar's start for block and multi-line ones.
+  void error_in(const ynode& scalar, std::size_t offset, std::string message) {
+    if (scalar.style == '|' || scalar.style == '>' ||
+        scalar.text.find('\n') != std::string::npos) {
+      error(scalar, std::move(message));
+      return;
+    }
+    const int quote = (scalar.style == '"' || scalar.style == '\'') ? 1 : 0;
+    error_at(scalar.line, scalar.column + quote + static_cast<int>(offset), std::move(message));
+  }
+
+  bool expect_kind(const ynode& n, ynode_kind kind, std::string_view what) {
+    if (n.kind == kind) return true;
+    error(n, std::string(what) + " must be " + describe(kind) + ", found " + describe(n.kind));
+    return false;
+  }
+
+  // A map node, or null (meaning empty) when `null_ok`.
+  bool expect_map(const ynode& n, std::string_view what, bool null_ok = true) {
+    if (null_ok && n.is_null()) return true;
+    return expect_kind(n, ynode_kind::map, what);
+  }
+
+  // Checks a map's keys against `allowed`; reports unknown, duplicate and non-name keys.
+  keys read_keys(const ynode& map, std::string_view where,
+                 std::initializer_list<std::string_view> allowed) {
+    keys out;
+    std::string allowed_list;
+    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
+    for (const auto& [k, v] : map.entries) {
+      if (!k.is_scalar()) {
+        error(k, "expected a key name in " + std::string(where) + ", found " + describe(k.kind));
+        continue;
+      }
+      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
+        error(k, "unknown key '" + k.text + "' in " + std::string(where) + " (expected one of: " +
+                     allowed_list + ")");
+        continue;
+      }
+      if (const ynode* first = out.key(k.text)) {
+        error(k, "duplicate key '" + k.text + "' in " + std::string(where) +
+                     " (first at line " + std::to_string(first->line) + ")");
+        continue;
+      }
+      out.found.emplace_back(k.text, &v);
+      out.key_nodes.emplace_back(k.text, &k);
+    }
+    return out;
+  }
+
+  // Walks a map of names (states, events, ...): checks each name and reports duplicates, then
+  // calls f(name, key, value) for each first occurrence.
+  template <class F>
+  void each_named(const ynode& map, std::string_view noun, F&& f) {
+    std::unordered_map<std::string, int> seen;
+    for (const auto& [k, v] : map.entries) {
+      if (!k.is_scalar()) {
+        error(k, "expected a " + std::string(noun) + " name, found " + describe(k.kind));
+        continue;
+      }
+      if (!check_name(k, noun)) continue;
+      if (auto it = seen.find(k.text); it != seen.end()) {
+        error(k, "duplicate " + std::string(noun) + " '" + k.text + "' (first defined at line " +
+                     std::to_string(it->second) + ")");
+        continue;
+      }
+      seen.emplace(k.text, k.line);
+      f(k.text, k, v);
+    }
+  }
+
+  bool check_name(const ynode& n, std::string_view noun) {
+    if (is_identifier(n.text)) return true;
+    error(n, "bad " + std::string(noun) + " name '" + n.text +
+                 "' (a name is ASCII letters, digits and '_', starting with a letter)");
+    return false;
+  }
+
+  std::string scalar_text(const ynode* n, std::string_view what) {
+    if (!n || n->is_null()) return {};
+    if (!expect_kind(*n, ynode_kind::scalar, what)) return {};
+    return n->text;
+  }
+
+  // ---- file and flow ----------------------------------------------------------------------
+
+  void walk_file(const ynode& root, std::vector<flow_program>& flows) {
+    if (!root.is_map()) {
+      error(root, std::string("a rules file must be a map with the key 'flows', found ") +
+                      describe(root.kind));
+      return;
+    }
+    keys top = read_keys(root, "the top level of the file", {"flows"});
+    const ynode* fl = top.get("flows");
+    if (!fl) {
+      if (top.found.empty() && root.entries.empty())
+        error(root, "a rules file must be a map with the key 'flows'");
+      else if (root.entries.size() == top.found.size())
+        error(root, "missing key 'flows' at the top level of the file");
+      return;
+    }
+    if (!expect_map(*fl, "'flows'")) return;
+    each_named(*fl, "flow", [&](const std::string& name, const ynode& key, const ynode& value) {
+      if (auto it = set_.flow_names.find(name); it != set_.flow_names.end()) {
+        error(key, "duplicate flow '" + name + "' (first defined in " + it->second.file +
+                       " at line " + std::to_string(it->second.line) + ")");
+        return;
+      }
+      set_.flow_names.emplace(name, set_state::flow_origin{file_, key.line});
+      flow_program flow;
+      flow.name = name;
+      flow.file = file_;
+      if (compile_flow(key, value, flow)) flows.push_back(std::move(flow));
+    });
+  }
+
+  struct state_decl {
+    const ynode* key = nullptr;
+    keys k;
+  };
+  struct group_decl {
+    const ynode* key = nullptr;
+    keys k;
+    std::vector<state_id> members;
+    bool has_transitions_or_timers = false;
+  };
+  struct timer_decl {
+    const ynode* node = nullptr;
+    const ynode* do_node = nullptr;
+  };
+
+  bool compile_flow(const ynode& key, const ynode& value, flow_program& flow) {
+    flow_errors_ = 0;
+    flow_ = &flow;
+    const std::string where = "flow '" + flow.name + "'";
+    if (!expect_map(value, where, false)) return false;
+    keys k = read_keys(value, where,
+                       {"label", "fields", "events", "initial", "states", "groups", "timers"});
+    flow.label = scalar_text(k.get("label"), "'label' of " + where);
+    if (const ynode* n = k.get("fields")) read_fields(*n);
+    if (const ynode* n = k.get("events")) read_events(*n);
+
+    const ynode* states = k.get("states");
+    if (!states) error(key, where + " is missing the key 'states'");
+    const ynode* initial = k.get("initial");
+    if (!initial) error(key, where + " is missing the key 'initial'");
+
+    // Declarations first, so that transitions and actions may name what is defined later.
+    std::vector<state_decl> state_decls;
+    std::vector<group_decl> group_decls;
+    std::vector<timer_decl> timer_decls;
+    if (states) declare_states(*states, state_decls);
+    if (const ynode* n = k.get("groups")) declare_groups(*n, group_decls);
+    for (std::size_t s = 0; s < state_decls.size(); ++s)
+      declare_timers(state_decls[s].k.get("timers"), detail::timer_scope::state,
+                     static_cast<std::uint16_t>(s), "state '" + flow.states[s].name + "'",
+                     timer_decls, flow.states[s].timers_first, flow.states[s].timers_count);
+    for (std::size_t g = 0; g < group_decls.size(); ++g)
+      declare_timers(group_decls[g].k.get("timers"), detail::timer_scope::group,
+                     static_cast<std::uint16_t>(g), "group '" + flow.groups[g].name + "'",
+                     timer_decls, flow.groups[g].timers_first, flow.groups[g].timers_count);
+    std::uint32_t unused_first = 0, unused_count = 0;
+    declare_timers(k.get("timers"), detail::timer_scope::flow, 0, where, timer_decls,
+                   unused_first, unused_count);
+
+    if (initial && expect_kind(*initial, ynode_kind::scalar, "'initial' of " + where)) {
+      auto it = flow.state_by_name.find(initial->text);
+      if (it == flow.state_by_name.end())
+        error(*initial, "initial state '" + initial->text + "' is not a state of " + where);
+      else
+        flow.initial = it->second;
+    }
+
+    // Bodies.
+    for (std::size_t t = 0; t < timer_decls.size(); ++t)
+      flow.timers[t].actions = compile_actions(timer_decls[t].do_node, nullptr,
+                                               "timer '" + flow.timers[t].name + "'");
+    for (std::size_t s = 0; s < state_decls.size(); ++s) compile_state_body(s, state_decls[s]);
+    for (std::size_t g = 0; g < group_decls.size(); ++g) compile_group_body(g, group_decls[g]);
+
+    if (flow_errors_ != 0) return false;
+    build_dispatch(flow);
+    check_graph(flow, group_decls);
+    return flow_errors_ == 0;
+  }
+
+  // ---- schema -----------------------------------------------------------------------------
+
+  std::uint32_t intern_enum(std::vector<std::string> values) {
+    for (std::size_t i = 0; i < flow_->enums.size(); ++i)
+      if (flow_->enums[i].values == values) return static_cast<std::uint32_t>(i);
+    flow_->enums.push_back({std::move(values)});
+    return static_cast<std::uint32_t>(flow_->enums.size() - 1);
+  }
+
+  struct typed {
+    value_type type = value_type::string;
+    std::uint32_t enum_index = no_id32;
+    bool has_default = false;
+    raw_value initial = 0;
+  };
+
+  // `string` or {type, values, default}; `what` is e.g. "field 'level'".
+  std::optional<typed> read_type_spec(const ynode& v, const std::string& what) {
+    typed out;
+    const ynode* type_node = nullptr;
+    const ynode* values = nullptr;
+    const ynode* def = nullptr;
+    if (v.is_scalar()) {
+      type_node = &v;
+    } else if (v.is_map()) {
+      keys k = read_keys(v, what, {"type", "values", "default"});
+      type_node = k.get("type");
+      values = k.get("values");
+      def = k.get("default");
+      if (!type_node) {
+        error(v, what + " is missing the key 'type' (one of: " + type_names + ")");
+        return std::nullopt;
+      }
+    } else {
+      error(v, what + " must be a type name or a map with 'type', found " + describe(v.kind));
+      return std::nullopt;
+    }
+    if (!expect_kind(*type_node, ynode_kind::scalar, "the type of " + what)) return std::nullopt;
+    auto t = parse_type_name(type_node->text);
+    if (!t) {
+      error(*type_node, "unknown type '" + type_node->text + "' for " + what +
+                            " (expected one of: " + type_names + ")");
+      return std::nullopt;
+    }
+    out.type = *t;
+    if (*t == value_type::enumeration) {
+      if (!values) {
+        error(*type_node, "enum " + what + " needs 'values': a list of value names");
+        return std::nullopt;
+      }
+      if (!expect_kind(*values, ynode_kind::sequence, "'values' of " + what)) return std::nullopt;
+      std::vector<std::string> names;
+      bool ok = true;
+      for (const ynode& item : values->items) {
+        if (!expect_kind(item, ynode_kind::scalar, "a value of " + what) ||
+            !check_name(item, "enum value")) {
+          ok = false;
+          continue;
+        }
+        if (is_reserved_word(item.text)) {
+          error(item, "'" + item.text + "' cannot be an enum value: it is a word of the "
+                                        "expression language");
+          ok = false;
+          continue;
+        }
+        if (std::find(names.begin(), names.end(), item.text) != names.end()) {
+          error(item, "duplicate value '" + item.text + "' in 'values' of " + what);
+          ok = false;
+          continue;
+        }
+        names.push_back(item.text);
+      }
+      if (ok && names.empty()) {
+        error(*values, "'values' of " + what + " is empty: an enum needs at least one value");
+        ok = false;
+      }
+      if (!ok) return std::nullopt;
+      out.enum_index = intern_enum(std::move(names));
+    } else if (values) {
+      error(*values, "'values' is only allowed for enum types, and " + what + " is " +
+                                    std::string(to_string(*t)));
+      return std::nullopt;
+    }
+    if (def) {
+      auto value = read_literal(*def, out.type, out.enum_index, what);
+      if (!value) return std::nullopt;
+      out.has_default = true;
+      out.initial = *value;
+    }
+    return out;
+  }
+
+
+  // A literal written as plain YAML text (defaults, `set` + `to`).
+  std::optional<raw_value> read_literal(const ynode& n, value_type type, std::uint32_t enum_index,
+                                        const std::string& what) {
+    if (!n.is_scalar()) {
+      error(n, "the value for " + what + " must be a single value, found " + describe(n.kind));
+      return std::nullopt;
+    }
+    const std::string& s = n.text;
+    switch (type) {
+      case value_type::string:
+        return set_.literals.intern(s);
+      case value_type::integer: {
+        std::int64_t v = 0;
+        std::size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+        bool ok = i < s.size();
+        for (; ok && i < s.size(); ++i) {
+          if (s[i] < '0' || s[i] > '9' || __builtin_mul_overflow(v, std::int64_t{10}, &v) ||
+              __builtin_sub_overflow(v, std::int64_t{s[i] - '0'}, &v))
+            ok = false;
+        }
+        if (ok && s[0] != '-') {
+          if (v == INT64_MIN) ok = false;
+          v = -v;
+        }
+        if (!ok) {
+          error(n, "bad value '" + s + "' for int " + what + " (expected a whole number like 42)");
+          return std::nullopt;
+        }
+        return v;
+      }
+      case value_type::boolean:
+        if (s == "true") return 1;
+        if (s == "false") return 0;
+        error(n, "bad value '" + s + "' for bool " + what + " (expected true or false)");
+        return std::nullopt;
+      case value_type::enumeration: {
+        const auto& values = flow_->enums[enum_index].values;
+        for (std::size_t i = 0; i < values.size(); ++i)
+          if (values[i] == s) return static_cast<raw_value>(i);
+        error(n, "bad value '" + s + "' for enum " + what + " (expected one of: " + join(values) +
+                     ")");
+        return std::nullopt;
+      }
+      case value_type::timestamp:
+        error(n, "timestamp " + what + " cannot be given a literal value (a timestamp comes from "
+                                       "event data, now, or arithmetic)");
+        return std::nullopt;
+      case value_type::duration: {
+        auto d = parse_duration(s);
+        if (!d) {
+          error(n, bad_duration(s));
+          return std::nullopt;
+        }
+        return *d;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void read_fields(const ynode& map) {
+    if (!expect_map(map, "'fields'")) return;
+    each_named(map, "field", [&](const std::string& name, const ynode& key, const ynode& v) {
+      if (is_reserved_word(name)) {
+        error(key, "'" + name + "' cannot be a field name: it is a word of the expression "
+                                "language");
+        return;
+      }
+      if (flow_->fields.size() >= max_fields) {
+        error(key, "flow '" + flow_->name + "' has more than " + std::to_string(max_fields) +
+                       " fields");
+        return;
+      }
+      auto spec = read_type_spec(v, "field '" + name + "'");
+      if (!spec) return;
+      detail::field_def f;
+      f.name = name;
+      f.type = spec->type;
+      f.enum_index = spec->enum_index;
+      f.initial = spec->initial;
+      flow_->field_by_name.emplace(name, static_cast<field_id>(flow_->fields.size()));
+      flow_->fields.push_back(std::move(f));
+    });
+  }
+
+  void read_events(const ynode& map) {
+    if (!expect_map(map, "'events'")) return;
+    each_named(map, "event", [&](const std::string& name, const ynode& key, const ynode& v) {
+      if (flow_->events.size() >= max_ids) {
+        error(key, "flow '" + flow_->name + "' has too many events");
+        return;
+      }
+      detail::event_def e;
+      e.name = name;
+      const std::string where = "event '" + name + "'";
+      if (!expect_map(v, where)) return;
+      keys k = read_keys(v, where, {"label", "data"});
+      e.label = scalar_text(k.get("label"), "'label' of " + where);
+      if (const ynode* data = k.get("data"); data && expect_map(*data, "'data' of " + where)) {
+        each_named(*data, "data item", [&](const std::string& item, const ynode& ikey,
+                                           const ynode& iv) {
+          if (e.data.size() >= max_data) {
+            error(ikey, where + " has more than " + std::to_string(max_data) + " data items");
+            return;
+          }
+          auto spec = read_type_spec(iv, "data item '" + item + "' of " + where);
+          if (!spec) return;
+          detail::data_def d;
+          d.name = item;
+          d.type = spec->type;
+          d.enum_index = spec->enum_index;
+          d.has_default = spec->has_default;
+          d.initial = spec->initial;
+          if (!d.has_default) e.required_mask |= std::uint64_t{1} << e.data.size();
+          e.slot_by_name.emplace(item, static_cast<slot_id>(e.data.size()));
+          e.data.push_back(std::move(d));
+        });
+      }
+      flow_->event_by_name.emplace(name, static_cast<event_id>(flow_->events.size()));
+      flow_->events.push_back(std::move(e));
+    });
+  }
+
+  // ---- declarations -----------------------------------------------------------------------
+
+  void declare_states(const ynode& map, std::vector<state_decl>& decls) {
+    if (!expect_map(map, "'states'")) return;
+    each_named(map, "state", [&](const std::string& name, const ynode& key, const ynode& v) {
+      if (flow_->states.size() >= max_ids) {
+        error(key, "flow '" + flow_->name + "' has too many states");
+        return;
+      }
+      const std::string where = "state '" + name + "'";
+      state_decl d;
+      d.key = &key;
+      detail::state_def s;
+      s.name = name;
+      s.line = key.line;
+      s.column = key.column;
+      if (expect_map(v, where)) {
+        d.k = read_keys(v, where, {"label", "final", "on_entry", "on_exit", "timers", "on"});
+        s.label = scalar_text(d.k.get("label"), "'label' of " + where);
+        if (const ynode* f = d.k.get("final")) {
+          if (expect_kind(*f, ynode_kind::scalar, "'final' of " + where)) {
+            if (f->text == "true") s.final = true;
+            else if (f->text != "false")
+              error(*f, "'final' of " + where + " must be true or false, found '" + f->text + "'");
+          }
+        }
+      }
+      flow_->state_by_name.emplace(name, static_cast<state_id>(flow_->states.size()));
+      flow_->states.push_back(std::move(s));
+      decls.push_back(std::move(d));
+    });
+  }
+
+  void declare_groups(const ynode& map, std::vector<group_decl>& decls) {
+    if (!expect_map(map, "'groups'")) return;
+    each_named(map, "group", [&](const std::string& name, const ynode& key, const ynode& v) {
+      if (flow_->groups.size() >= max_groups) {
+        error(key, "flow '" + flow_->name + "' has more than " + std::to_string(max_groups) +
+                       " groups");
+        return;
+      }
+      const std::string where = "group '" + name + "'";
+      group_decl d;
+      d.key = &key;
+      detail::group_def g;
+      g.name = name;
+      g.line = key.line;
+      g.column = key.column;
+      const auto index = flow_->groups.size();
+      if (expect_map(v, where)) {
+        d.k = read_keys(v, where, {"label", "states", "on_entry", "on_exit", "timers", "on"});
+        g.label = scalar_text(d.k.get("label"), "'label' of " + where);
+        const ynode* members = d.k.get("states");
+        if (!members) {
+          error(key, where + " is missing the key 'states'");
+        } else if (expect_kind(*members, ynode_kind::sequence, "'states' of " + where)) {
+          for (const ynode& m : members->items) {
+            if (!expect_kind(m, ynode_kind::scalar, "a state of " + where)) continue;
+            auto it = flow_->state_by_name.find(m.text);
+            if (it == flow_->state_by_name.end()) {
+              error(m, where + " lists unknown state '" + m.text + "'");
+              continue;
+            }
+            if (std::find(d.members.begin(), d.members.end(), it->second) != d.members.end()) {
+              error(m, where + " lists state '" + m.text + "' twice");
+              continue;
+            }
+            d.members.push_back(it->second);
+            flow_->states[it->second].groups |= std::uint64_t{1} << index;
+          }
+        }
+        const ynode* on = d.k.get("on");
+        const ynode* timers = d.k.get("timers");
+        d.has_transitions_or_timers = (on && !on->entries.empty()) ||
+                                      (timers && !timers->items.empty());
+      }
+      flow_->groups.push_back(std::move(g));
+      decls.push_back(std::move(d));
+    });
+  }
+
+  // Reads a `timers:` list (name, after, event); actions are compiled later.
+  void declare_timers(const ynode* list, detail::timer_scope scope, std::uint16_t owner,
+                      const std::string& where, std::vector<timer_decl>& decls,
+                      std::uint32_t& first, std::uint32_t& count) {
+    first = static_cast<std::uint32_t>(flow_->timer_lists.size());
+    count = 0;
+    if (!list || list->is_null()) return;
+    if (!expect_kind(*list, ynode_kind::sequence, "'timers' of " + where)) return;
+    for (const ynode& item : list->items) {
+      if (!expect_kind(item, ynode_kind::map, "a timer of " + where)) continue;
+      keys k = read_keys(item, "a timer of " + where, {"name", "after", "event", "do"});
+      const ynode* name = k.get("name");
+      if (!name) {
+        error(item, "a timer of " + where + " is missing the key 'name'");
+        continue;
+      }
+      if (!expect_kind(*name, ynode_kind::scalar, "the name of a timer") ||
+          !check_name(*name, "timer"))
+        continue;
+      if (auto it = flow_->timer_by_name.find(name->text); it != flow_->timer_by_name.end()) {
+        error(*name, "duplicate timer '" + name->text + "' (first defined at line " +
+                         std::to_string(flow_->timers[it->second].line) + ")");
+        continue;
+      }
+      if (flow_->timers.size() >= max_ids) {
+        error(*name, "flow '" + flow_->name + "' has too many timers");
+        continue;
+      }
+      const std::string twhere = "timer '" + name->text + "'";
+      detail::timer_def t;
+      t.name = name->text;
+      t.scope = scope;
+      t.owner = owner;
+      t.line = item.line;
+      t.column = item.column;
+      const ynode* after = k.get("after");
+      if (!after) {
+        error(item, twhere + " is missing the key 'after'");
+      } else if (expect_kind(*after, ynode_kind::scalar, "'after' of " + twhere)) {
+        read_after(*after, twhere, t);
+      }
+      const ynode* ev = k.get("event");
+      if (ev && expect_kind(*ev, ynode_kind::scalar, "'event' of " + twhere)) {
+        auto it = flow_->event_by_name.find(ev->text);
+        if (it == flow_->event_by_name.end())
+          error(*ev, twhere + " fires undefined event '" + ev->text + "'");
+        else
+          t.event = it->second;
+      }
+      const ynode* actions = k.get("do");
+      if (!ev && !actions)
+        error(item, twhere + " needs 'event' (an event to post) or 'do' (actions), or both");
+      const auto id = static_cast<timer_id>(flow_->timers.size());
+      flow_->timer_by_name.emplace(t.name, id);
+      flow_->timers.push_back(std::move(t));
+      decls.push_back({&item, actions});
+      if (scope != detail::timer_scope::flow) {
+        flow_->timer_lists.push_back(id);
+        ++count;
+      }
+    }
+  }
+
+  void read_after(const ynode& after, const std::string& twhere, detail::timer_def& t) {
+    const std::string& s = after.text;
+    if (!s.empty() && (s[0] < '0' || s[0] > '9') && is_identifier(s)) {
+      auto it = flow_->field_by_name.find(s);
+      if (it == flow_->field_by_name.end()) {
+        error(after, "'after' of " + twhere + " names unknown field '" + s +
+                         "' (expected a duration like 24h or a duration field)");
+        return;
+      }
+      const auto& f = flow_->fields[it->second];
+      if (f.type != value_type::duration) {
+        error(after, "'after' of " + twhere + " names field '" + s + "', which is " +
+                         std::string(to_string(f.type)) + ", not duration");
+        return;
+      }
+      t.after_field = it->second;
+      return;
+    }
+    auto d = parse_duration(s);
+    if (!d) {
+      error(after, bad_duration(s));
+      return;
+    }
+    if (*d <= 0) {
+      error(after, "time limit must be positive");
+      return;
+    }
+    t.after = *d;
+  }
+
+  // ---- bodies -----------------------------------------------------------------------------
+
+  void compile_state_body(std::size_t s, const state_decl& d) {
+    detail::state_def& st = flow_->states[s];
+    const std::string where = "state '" + st.name + "'";
+    st.on_entry = compile_actions(d.k.get("on_entry"), nullptr, "'on_entry' of " + where);
+    st.on_exit = compile_actions(d.k.get("on_exit"), nullptr, "'on_exit' of " + where);
+    if (st.final) {
+      if (const ynode* on = d.k.get("on"); on && !on->is_null())
+        error(*d.k.key("on"), "final " + where + " cannot have transitions ('on')");
+      if (const ynode* t = d.k.get("timers"); t && !t->is_null())
+        error(*d.k.key("timers"), "final " + where + " cannot have timers");
+    }
+    compile_transitions(d.k.get("on"), false, static_cast<std::uint16_t>(s), where);
+  }
+
+  void compile_group_body(std::size_t g, const group_decl& d) {
+    detail::group_def& gr = flow_->groups[g];
+    const std::string where = "group '" + gr.name + "'";
+    gr.on_entry = compile_actions(d.k.get("on_entry"), nullptr, "'on_entry' of " + where);
+    flow_->groups[g].on_exit =
+        compile_actions(d.k.get("on_exit"), nullptr, "'on_exit' of " + where);
+    compile_transitions(d.k.get("on"), true, static_cast<std::uint16_t>(g), where);
+  }
+
+  void compile_transitions(const ynode* on, bool from_group, std::uint16_t source,
+                           const std::string& where) {
+    if (!on || !expect_map(*on, "'on' of " + where)) return;
+    std::unordered_map<std::string, int> seen;
+    for (const auto& [k, v] : on->entries) {
+      if (!expect_kind(k, ynode_kind::scalar, "an event name in 'on' of " + where)) continue;
+      auto ev = flow_->event_by_name.find(k.text);
+      if (ev == flow_->event_by_name.end()) {
+        error(k, where + " reacts to unknown event '" + k.text + "'");
+        continue;
+      }
+      if (auto it = seen.find(k.text); it != seen.end()) {
+        error(k, "duplicate key '" + k.text + "' in 'on' of " + where + " (first at line " +
+                     std::to_string(it->second) +
+                     "; write several transitions for one event as a list)");
+        continue;
+      }
+      seen.emplace(k.text, k.line);
+      if (v.is_sequence()) {
+        for (const ynode& item : v.items) compile_transition(item, k, ev->second, from_group, source);
+      } else {
+        compile_transition(v, k, ev->second, from_group, source);
+      }
+    }
+  }
+
+  void compile_transition(const ynode& v, const ynode& key, event_id event, bool from_group,
+                          std::uint16_t source) {
+    const std::string where = "the transition on '" + key.text + "'";
+    detail::transition_def t;
+    t.event = event;
+    t.from_group = from_group;
+    t.source = source;
+    t.internal = true;
+    t.line = v.is_null() ? key.line : v.line;
+    t.column = v.is_null() ? key.column : v.column;
+    if (!expect_map(v, where)) return;
+    keys k = read_keys(v, where, {"to", "if", "do"});
+    const detail::event_def* ev = &flow_->events[event];
+    if (const ynode* to = k.get("to")) {
+      if (expect_kind(*to, ynode_kind::scalar, "'to' of " + where)) {
+        auto it = flow_->state_by_name.find(to->text);
+        if (it == flow_->state_by_name.end()) {
+          error(*to, "transition on '" + key.text + "' goes to unknown state '" + to->text + "'");
+        } else {
+          t.internal = false;
+          t.target = it->second;
+        }
+      }
+    }
+    if (const ynode* guard = k.get("if")) {
+      if (expect_kind(*guard, ynode_kind::scalar, "'if' of " + where)) {
+        t.guard_text = guard->text;
+        auto c = compile_expr(*guard, ev, "guard",
+                              expr_type{value_type::boolean, no_id32});
+        if (c) {
+          if (c->type.type != value_type::boolean)
+            error(*guard, "guard must be true or false (a bool expression), but '" +
+                              guard->text + "' is " + describe(c->type, *flow_, false));
+          else
+            t.guard = c->start;
+        }
+      }
+    }
+    t.actions = compile_actions(k.get("do"), ev, where);
+    if (flow_->transitions.size() >= no_id32 - 1) {
+      error(v, "too many transitions");
+      return;
+    }
+    flow_->transitions.push_back(std::move(t));
+  }
+
+  std::optional<compiled_expr> compile_expr(const ynode& n, const detail::event_def* ev,
+                                            std::string_view context,
+                                            std::optional<expr_type> expected) {
+    expr_scope scope{flow_, ev, context};
+    expr_error err;
+    auto c = compile_expression(n.text, scope, expected, *flow_, set_.literals, err);
+    if (!c) error_in(n, err.offset, std::move(err.message));
+    return c;
+  }
+
+  std::uint32_t compile_tpl(const ynode& n, const std::string& what) {
+    if (!expect_kind(n, ynode_kind::scalar, what)) return no_id32;
+    template_error err;
+    auto t = compile_template(n.text, *flow_, err);
+    if (!t) {
+      error_in(n, err.offset, std::move(err.message));
+      return no_id32;
+    }
+    return *t;
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  action_range compile_actions(const ynode* list, const detail::event_def* ev,
+                               const std::string& where) {
+    action_range out;
+    if (!list || list->is_null()) {
+      out.first = static_cast<std::uint32_t>(flow_->actions.size());
+      return out;
+    }
+    if (!expect_kind(*list, ynode_kind::sequence, "the actions ('do') of " + where)) return out;
+    std::vector<action_def> actions;
+    for (const ynode& item : list->items) {
+      if (auto a = compile_action(item, ev)) actions.push_back(*a);
+    }
+    out.first = static_cast<std::uint32_t>(flow_->actions.size());
+    out.count = static_cast<std::uint32_t>(actions.size());
+    flow_->actions.insert(flow_->actions.end(), actions.begin(), actions.end());
+    return out;
+  }
+
+  std::optional<action_def> compile_action(const ynode& item, const detail::event_def* ev) {
+    static constexpr std::string_view kinds[] = {"set",   "notify", "start_timer",
+                                                 "cancel_timer", "alarm", "emit"};
+    static const char* const kind_list = "set, notify, start_timer, cancel_timer, alarm, emit";
+    if (!expect_kind(item, ynode_kind::map, "an action")) return std::nullopt;
+    const ynode* kind_key = nullptr;
+    for (const auto& [k, v] : item.entries) {
+      if (!k.is_scalar()) continue;
+      if (std::find(std::begin(kinds), std::end(kinds), k.text) == std::end(kinds)) continue;
+      if (kind_key && kind_key->text != k.text) {
+        error(k, "an action does one thing, but this one has both '" + kind_key->text +
+                     "' and '" + k.text + "' (write two actions)");
+        return std::nullopt;
+      }
+      if (!kind_key) kind_key = &k;
+    }
+    if (!kind_key) {
+      const ynode& first = item.entries.empty() ? item : item.entries.front().first;
+      error(first, "unknown action" +
+                       (first.is_scalar() && &first != &item ? " '" + first.text + "'"
+                                                             : std::string()) +
+                       " (expected one of: " + kind_list + ")");
+      return std::nullopt;
+    }
+    const std::string kind = kind_key->text;
+    action_def a;
+    a.line = item.line;
+    a.column = item.column;
+
+    auto target_name = [&](const keys& k) -> const ynode* {
+      const ynode* n = k.get(kind);
+      if (!n || !expect_kind(*n, ynode_kind::scalar, "'" + kind + "'")) return nullptr;
+      return n;
+    };
+
+    if (kind == "set") {
+      keys k = read_keys(item, "action 'set'", {"set", "to", "from"});
+      const ynode* target = target_name(k);
+      if (!target) return std::nullopt;
+      auto it = flow_->field_by_name.find(target->text);
+      if (it == flow_->field_by_name.end()) {
+        error(*target, "action sets unknown field '" + target->text + "'");
+        return std::nullopt;
+      }
+      const detail::field_def& f = flow_->fields[it->second];
+      a.kind = action_kind::set;
+      a.target = it->second;
+      const ynode* to = k.get("to");
+      const ynode* from = k.get("from");
+      if (to && from) {
+        error(*k.key("from"), "action 'set: " + f.name + "' has both 'to' and 'from'; use one");
+        return std::nullopt;
+      }
+      if (!to && !from) {
+        error(*kind_key, "action 'set: " + f.name +
+                             "' needs 'to' (a value) or 'from' (an expression)");
+        return std::nullopt;
+      }
+      if (to) {
+        auto v = read_literal(*to, f.type, f.enum_index, "field '" + f.name + "'");
+        if (!v) return std::nullopt;
+        a.expr = static_cast<std::uint32_t>(flow_->code.size());
+        flow_->code.push_back({detail::op::imm, 0, 0, *v});
+        flow_->code.push_back({detail::op::ret, 0, 0, 0});
+        return a;
+      }
+      if (!expect_kind(*from, ynode_kind::scalar, "'from' of action 'set: " + f.name + "'"))
+        return std::nullopt;
+      const expr_type want{f.type, f.enum_index};
+      auto c = compile_expr(*from, ev, "expression", want);
+      if (!c) return std::nullopt;
+      if (!(c->type == want)) {
+        const bool values = c->type.type == want.type;
+        error(*from, "type mismatch: field '" + f.name + "' is " + describe(want, *flow_, values) +
+                         ", but 'from' gives " + describe(c->type, *flow_, values));
+        return std::nullopt;
+      }
+      a.expr = c->start;
+      return a;
+    }
+    if (kind == "notify" || kind == "alarm") {
+      const bool notify = kind == "notify";
+      keys k = notify ? read_keys(item, "action 'notify'", {"notify", "message"})
+                      : read_keys(item, "action 'alarm'", {"alarm", "to", "message"});
+      const ynode* target = target_name(k);
+      if (!target) return std::nullopt;
+      a.kind = notify ? action_kind::notify : action_kind::alarm;
+      bool ok = true;
+      if (notify) {
+        a.to = compile_tpl(*target, "the recipient of 'notify'");
+        ok = a.to != no_id32;
+      } else {
+        if (!check_name(*target, "alarm")) return std::nullopt;
+        auto& names = flow_->alarm_names;
+        auto it = std::find(names.begin(), names.end(), target->text);
+        a.target = static_cast<std::uint16_t>(it - names.begin());
+        if (it == names.end()) names.push_back(target->text);
+        if (const ynode* to = k.get("to")) {
+          a.to = compile_tpl(*to, "'to' of 'alarm'");
+          ok = a.to != no_id32;
+        }
+      }
+      const ynode* message = k.get("message");
+      if (!message) {
+        error(*kind_key, "action '" + kind + "' is missing the key 'message'");
+        return std::nullopt;
+      }
+      a.message = compile_tpl(*message, "'message' of '" + kind + "'");
+      if (!ok || a.message == no_id32) return std::nullopt;
+      return a;
+    }
+    if (kind == "start_timer" || kind == "cancel_timer") {
+      keys k = read_keys(item, "action '" + kind + "'", {kind});
+      const ynode* target = target_name(k);
+      if (!target) return std::nullopt;
+      auto it = flow_->timer_by_name.find(target->text);
+      if (it == flow_->timer_by_name.end()) {
+        error(*target, "action '" + kind + "' names unknown timer '" + target->text + "'");
+        return std::nullopt;
+      }
+      a.kind = kind == "start_timer" ? action_kind::start_timer : action_kind::cancel_timer;
+      a.target = it->second;
+      return a;
+    }
+    // emit
+    keys k = read_keys(item, "action 'emit'", {"emit", "data"});
+    const ynode* target = target_name(k);
+    if (!target) return std::nullopt;
+    auto it = flow_->event_by_name.find(target->text);
+    if (it == flow_->event_by_name.end()) {
+      error(*target, "action emits unknown event '" + target->text + "'");
+      return std::nullopt;
+    }
+    a.kind = action_kind::emit;
+    a.target = it->second;
+    const detail::event_def& emitted = flow_->events[it->second];
+    std::vector<detail::emit_arg> args;
+    std::uint64_t given = 0;
+    bool ok = true;
+    if (const ynode* data = k.get("data"); data && expect_map(*data, "'data' of 'emit'")) {
+      each_named(*data, "data item", [&](const std::string& name, const ynode& key,
+                                         const ynode& v) {
+        auto slot = emitted.slot_by_name.find(name);
+        if (slot == emitted.slot_by_name.end()) {
+          std::vector<std::string> names;
+          for (const auto& d : emitted.data) names.push_back(d.name);
+          error(key, "event '" + emitted.name + "' has no data item '" + name + "'" +
+                         (names.empty() ? std::string(" (it carries no data)")
+                                        : " (expected one of: " + join(names) + ")"));
+          ok = false;
+          return;
+        }
+        const detail::data_def& d = emitted.data[slot->second];
+        if (!expect_kind(v, ynode_kind::scalar, "data item '" + name + "' of 'emit'")) {
+          ok = false;
+          return;
+        }
+        const expr_type want{d.type, d.enum_index};
+        auto c = compile_expr(v, ev, "expression", want);
+        if (!c) {
+          ok = false;
+          return;
+        }
+        if (!(c->type == want)) {
+          const bool values = c->type.type == want.type;
+          error(v, "type mismatch: data item '" + name + "' of event '" + emitted.name + "' is " +
+                       describe(want, *flow_, values) + ", but the expression gives " +
+                       describe(c->type, *flow_, values));
+          ok = false;
+          return;
+        }
+        given |= std::uint64_t{1} << slot->second;
+        args.push_back({slot->second, c->start});
+      });
+    }
+    const std::uint64_t missing = emitted.required_mask & ~given;
+    if (ok && missing != 0) {
+      for (std::size_t i = 0; i < emitted.data.size(); ++i)
+        if (missing & (std::uint64_t{1} << i))
+          error(*target, "'emit: " + emitted.name + "' leaves out data item '" +
+                             emitted.data[i].name + "', which has no default");
+      return std::nullopt;
+    }
+    if (!ok) return std::nullopt;
+    a.args_first = static_cast<std::uint32_t>(flow_->emit_args.size());
+    a.args_count = static_cast<std::uint32_t>(args.size());
+    flow_->emit_args.insert(flow_->emit_args.end(), args.begin(), args.end());
+    return a;
+  }
+
+  // ---- tables and graph checks ------------------------------------------------------------
+
+  static void build_dispatch(flow_program& flow) {
+    const std::size_t ns = flow.states.size(), ne = flow.events.size();
+    // Candidates per (source, event), in file order.
+    std::vector<std::vector<std::uint32_t>> own(ns * ne), grouped(flow.groups.size() * ne);
+    for (std::size_t t = 0; t < flow.transitions.size(); ++t) {
+      const auto& tr = flow.transitions[t];
+      auto& bucket = tr.from_group ? grouped[tr.source * ne + tr.event] : own[tr.source * ne + tr.event];
+      bucket.push_back(static_cast<std::uint32_t>(t));
+    }
+    flow.dispatch_index.assign(ns * ne + 1, 0);
+    flow.dispatch_list.clear();
+    for (std::size_t s = 0; s < ns; ++s) {
+      for (std::size_t e = 0; e < ne; ++e) {
+        flow.dispatch_index[s * ne + e] = static_cast<std::uint32_t>(flow.dispatch_list.size());
+        const auto& mine = own[s * ne + e];
+        flow.dispatch_list.insert(flow.dispatch_list.end(), mine.begin(), mine.end());
+        for (std::size_t g = 0; g < flow.groups.size(); ++g) {
+          if (!(flow.states[s].groups & (std::uint64_t{1} << g))) continue;
+          const auto& theirs = grouped[g * ne + e];
+          flow.dispatch_list.insert(flow.dispatch_list.end(), theirs.begin(), theirs.end());
+        }
+      }
+    }
+    flow.dispatch_index[ns * ne] = static_cast<std::uint32_t>(flow.dispatch_list.size());
+  }
+
+  void check_graph(const flow_program& flow, const std::vector<group_decl>& groups) {
+    const std::size_t ns = flow.states.size();
+    if (ns == 0) return;
+    // Edges: a group's transition leaves from each of its states.
+    std::vector<std::vector<state_id>> edges(ns);
+    for (const auto& tr : flow.transitions) {
+      if (tr.internal) continue;
+      if (!tr.from_group) {
+        edges[tr.source].push_back(tr.target);
+      } else {
+        for (state_id s : groups[tr.source].members) edges[s].push_back(tr.target);
+      }
+    }
+    for (std::size_t s = 0; s < ns; ++s) {
+      const auto& st = flow.states[s];
+      if (st.final) {
+        for (std::size_t g = 0; g < groups.size(); ++g)
+          if ((st.groups & (std::uint64_t{1} << g)) && groups[g].has_transitions_or_timers)
+            error_at(st.line, st.column, "final state '" + st.name + "' is in group '" +
+                                             flow.groups[g].name +
+                                             "', which has transitions or timers; a final "
+                                             "state can have neither");
+        continue;
+      }
+      const bool way_out = std::any_of(edges[s].begin(), edges[s].end(),
+                                       [&](state_id t) { return t != s; });
+      if (!way_out)
+        error_at(st.line, st.column, "state '" + st.name + "' is not final and has no way out");
+    }
+    std::vector<bool> reached(ns, false);
+    std::vector<state_id> todo{flow.initial};
+    reached[flow.initial] = true;
+    while (!todo.empty()) {
+      const state_id s = todo.back();
+      todo.pop_back();
+      for (state_id t : edges[s])
+        if (!reached[t]) {
+          reached[t] = true;
+          todo.push_back(t);
+        }
+    }
+    for (std::size_t s = 0; s < ns; ++s)
+      if (!reached[s])
+        error_at(flow.states[s].line, flow.states[s].column,
+                 "state '" + flow.states[s].name + "' cannot be reached from the initial state '" +
+                     flow.states[flow.initial].name + "'");
+  }
+
+  std::string file_;
+  set_state& set_;
+  std::vector<diagnostic>& diags_;
+  flow_program* flow_ = nullptr;
+  int flow_errors_ = 0;
+};
+
+void sort_diagnostics(std::vector<diagnostic>& diags) {
+  std::stable_sort(diags.begin(), diags.end(), [](const diagnostic& a, const diagnostic& b) {
+    if (a.file != b.file) return a.file < b.file;
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+}
+
+load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<diagnostic> diags) {
+  load_result out;
+  sort_diagnostics(diags);
+  const bool failed = std::any_of(diags.begin(), diags.end(),
+                                  [](const diagnostic& d) { return d.severity == severity::error; });
+  if (!failed) {
+    if (flows.size() > max_ids) {
+      diags.push_back({severity::error, flows.back().file, 0, 0, "too many flows"});
+    } else {
+      out.rules = std::make_shared<const rule_set>(std::move(flows), std::move(set.literals));
+    }
+  }
+  out.diagnostics = std::move(diags);
+  return out;
+}
+
+bool read_file(const std::filesystem::path& path, std::string& text, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot open the file";
+    return false;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) {
+    why = "cannot read the file";
+    return false;
+  }
+  text = std::move(buf).str();
+  return true;
+}
+
+}  // namespace
+}  // namespace loader
+
+load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
+  loader::set_state set;
+  std::vector<diagnostic> diags;
+  std::vector<detail::flow_program> flows;
+  for (const auto& s : sources) {
+    loader::file_loader f(s.file, set, diags);
+    f.load(s.text, flows);
+  }
+  return loader::finish(std::move(flows), set, std::move(diags));
+}
+
+load_result load_rules_from_string(std::string_view text, std::string_view file_name) {
+  return load_rules_from_sources({rules_source{std::string(file_name), std::string(text)}});
+}
+
+load_result load_rules(const std::vector<std::filesystem::path>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<rules_source> sources;
+  std::vector<diagnostic> read_errors;
+  auto add_file = [&](const fs::path& p) {
+    rules_source s;
+    s.file = p.string();
+    std::string why;
+    if (loader::read_file(p, s.text, why))
+      sources.push_back(std::move(s));
+    else
+      read_errors.push_back({severity::error, p.string(), 0, 0, why});
+  };
+  for (const fs::path& path : paths) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      read_errors.push_back({severity::error, path.string(), 0, 0,
+                             "no such file or directory"});
+      continue;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<fs::path> files;
+      fs::directory_iterator it(path, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        const auto ext = p.extension();
+        std::error_code fec;
+        if ((ext == ".yaml" || ext == ".yml") && !fs::is_directory(p, fec)) files.push_back(p);
+      }
+      if (ec) {
+        read_errors.push_back({severity::error, path.string(), 0, 0,
+                               "cannot list the directory: " + ec.message()});
+        continue;
+      }
+      std::sort(files.begin(), files.end(),
+                [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+      for (const auto& f : files) add_file(f);
+    } else {
+      add_file(path);
+    }
+  }
+  load_result r = load_rules_from_sources(sources);
+  if (!read_errors.empty()) {
+    r.rules = nullptr;
+    r.diagnostics.insert(r.diagnostics.end(), read_errors.begin(), read_errors.end());
+    loader::sort_diagnostics(r.diagnostics);
+  }
+  return r;
+}
+
+}  // namespace crmflow
