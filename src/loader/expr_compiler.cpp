@@ -707,7 +707,7 @@ struct emitter {
         push();
         break;
       case nk::literal:
-        emit({op::imm, 0, 0, n.type.type == value_type::string ? 0 : n.value});
+        emit({op::imm, 0, 0, n.value});
         push();
         break;
       case nk::name:
