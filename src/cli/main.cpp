@@ -1,0 +1,65 @@
+// crmflow: check rules, replay events through them, draw flows. See docs/cli.md.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string_view>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr std::string_view usage_text = R"(usage: crmflow <command> [arguments]
+
+commands:
+  validate <rules...>
+      Load the rules files and directories together as one set. Prints every problem as
+      file:line:col: error: message on stderr, or "ok: N flows". Exit 0 valid, 1 invalid.
+
+  simulate <rules> <events.jsonl> [--until T] [--out FILE] [--summary] [--utc-offset +08:00]
+      Replay a JSON Lines events file ("-" for stdin) through the rules and write the
+      timeline, one JSON record per line, to stdout or FILE.
+        --until T         after the last line, let time run to T (RFC 3339) so that
+                          deadlines up to T fire; without it the run ends at the last line
+        --out FILE        write the timeline to FILE instead of stdout
+        --summary         print a short summary (to stdout with --out, else to stderr)
+        --utc-offset OFF  offset of the times written, default +08:00 (Z for UTC)
+      Exit 0 all lines used, 3 some lines skipped (reported on stderr and in the timeline),
+      1 rules not loaded or a file not readable/writable.
+
+  graph <rules...> [--flow NAME] [--format dot|mermaid]
+      Print a flow as Graphviz DOT or Mermaid (default) text. --flow may be left out when
+      the rules have one flow.
+
+  help, --help, -h    this text
+
+exit codes: 0 success, 1 failure, 2 usage error, 3 (simulate) input lines skipped.
+See docs/cli.md for the events file and the timeline format.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  crmflow::cli::args args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  if (args.empty()) {
+    std::fwrite(usage_text.data(), 1, usage_text.size(), stderr);
+    return crmflow::cli::exit_usage;
+  }
+  const std::string_view command = args.front();
+  args.erase(args.begin());
+  try {
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::fwrite(usage_text.data(), 1, usage_text.size(), stdout);
+      return crmflow::cli::exit_ok;
+    }
+    if (command == "validate") return crmflow::cli::run_validate(args);
+    if (command == "simulate") return crmflow::cli::run_simulate(args);
+    if (command == "graph") return crmflow::cli::run_graph(args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "crmflow %.*s: %s\n", static_cast<int>(command.size()), command.data(), e.what());
+    return crmflow::cli::exit_failure;
+  }
+  std::fprintf(stderr, "crmflow: unknown command '%.*s'\n", static_cast<int>(command.size()), command.data());
+  std::fwrite(usage_text.data(), 1, usage_text.size(), stderr);
+  return crmflow::cli::exit_usage;
+}

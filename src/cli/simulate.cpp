@@ -1,0 +1,484 @@
+// crmflow simulate <rules> <events.jsonl> [--until T] [--out FILE] [--summary] [--utc-offset +08:00]
+//
+// Replays an events file through an engine and writes the timeline (timeline.hpp). Each input
+// line is checked completely before anything is done with it, so a bad line changes nothing;
+// it is reported (timeline record + stderr) and the run goes on.
+#include <nlohmann/json.hpp>
+
+#include <cinttypes>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+#include "cli/commands.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/timeline.hpp"
+#include "crmflow/engine.hpp"
+#include "crmflow/time.hpp"
+
+namespace crmflow::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using name_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+// Name lookups that do not allocate (rule_set's maps are keyed by std::string).
+struct flow_names {
+  name_map<event_id> events;
+  name_map<field_id> fields;
+};
+
+// "+08:00", "-05:30", "Z" -> minutes east of UTC.
+std::optional<int> parse_utc_offset(std::string_view s) {
+  if (s == "Z" || s == "z") return 0;
+  if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
+  auto digit = [&](std::size_t i) { return s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -100; };
+  const int h = digit(1) * 10 + digit(2);
+  const int m = digit(4) * 10 + digit(5);
+  if (h < 0 || h > 23 || m < 0 || m > 59) return std::nullopt;
+  return (h * 60 + m) * (s[0] == '-' ? -1 : 1);
+}
+
+std::string_view json_type_name(const json& j) {
+  if (j.is_number_integer()) return "an integer";
+  if (j.is_number()) return "a number";
+  if (j.is_string()) return "a string";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_null()) return "null";
+  if (j.is_array()) return "an array";
+  return "an object";
+}
+
+// Converts a JSON value to the raw value of a declared type; on failure returns nullopt and
+// says why in `error` (without the item's name).
+std::optional<raw_value> convert(engine& eng, const detail::flow_program& fl, value_type type,
+                                 std::uint32_t enum_index, const json& j, std::string& error) {
+  switch (type) {
+    case value_type::string:
+      if (j.is_string()) return eng.intern(j.get_ref<const std::string&>());
+      error = "expected a string";
+      break;
+    case value_type::integer:
+      if (j.is_number_unsigned()) {
+        if (j.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          return static_cast<raw_value>(j.get<std::uint64_t>());
+        error = "integer out of range";
+        return std::nullopt;
+      }
+      if (j.is_number_integer()) return j.get<std::int64_t>();
+      error = "expected an integer";
+      break;
+    case value_type::boolean:
+      if (j.is_boolean()) return j.get<bool>() ? 1 : 0;
+      error = "expected true or false";
+      break;
+    case value_type::enumeration: {
+      const auto& values = fl.enums[enum_index].values;
+      if (j.is_string()) {
+        const std::string& s = j.get_ref<const std::string&>();
+        for (std::size_t i = 0; i < values.size(); ++i)
+          if (values[i] == s) return static_cast<raw_value>(i);
+      }
+      error = "expected one of";
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        error += i ? ", " : " ";
+        error += values[i];
+      }
+      if (j.is_string()) {
+        error += "; got ";
+        error += j.dump(-1, ' ', false, json::error_handler_t::replace);
+        return std::nullopt;
+      }
+      break;
+    }
+    case value_type::timestamp:
+      if (j.is_string()) {
+        if (auto t = parse_timestamp(j.get_ref<const std::string&>())) return *t;
+        error = "bad timestamp " + j.dump(-1, ' ', false, json::error_handler_t::replace) +
+                " (expected RFC 3339, like 2026-03-02T09:15:00+08:00)";
+        return std::nullopt;
+      }
+      error = "expected an RFC 3339 timestamp string";
+      break;
+    case value_type::duration:
+      if (j.is_string()) {
+        if (auto d = parse_duration(j.get_ref<const std::string&>())) return *d;
+        error = "bad duration " + j.dump(-1, ' ', false, json::error_handler_t::replace) +
+                " (expected like 90s, 10m, 24h, 1d12h)";
+        return std::nullopt;
+      }
+      error = "expected a duration string like \"24h\"";
+      break;
+  }
+  error += ", got ";
+  error += json_type_name(j);
+  return std::nullopt;
+}
+
+struct options {
+  std::string_view rules_path;
+  std::string_view events_path;
+  std::optional<timestamp> until;
+  std::optional<std::string_view> out_path;
+  bool summary = false;
+  int utc_offset = 8 * 60;
+};
+
+class simulation {
+ public:
+  simulation(std::shared_ptr<const rule_set> rules, const options& opt, output& out, run_stats& stats)
+      : opt_(opt),
+        stats_(stats),
+        writer_(out, stats, opt.utc_offset),
+        engine_(rules, make_engine_options(opt, writer_)) {
+    for (const detail::flow_program& fl : rules->flows()) {
+      flow_names& names = names_.emplace_back();
+      for (std::size_t e = 0; e < fl.events.size(); ++e)
+        names.events.emplace(fl.events[e].name, static_cast<event_id>(e));
+      for (std::size_t f = 0; f < fl.fields.size(); ++f)
+        names.fields.emplace(fl.fields[f].name, static_cast<field_id>(f));
+    }
+  }
+
+  // Handles one non-blank line.
+  void line(std::uint64_t number, std::string_view text);
+  void too_long(std::uint64_t number) {
+    bad_line(number, std::nullopt, std::nullopt,
+             "line longer than " + std::to_string(max_line_bytes) + " bytes");
+  }
+  void finish() {
+    if (opt_.until) engine_.advance_to(*opt_.until);
+  }
+  const engine& eng() const noexcept { return engine_; }
+
+ private:
+  static engine_options make_engine_options(const options& opt, observer& writer) {
+    engine_options o;
+    o.keep_history = false;
+    o.observer = &writer;
+    o.display_utc_offset_minutes = opt.utc_offset;
+    return o;
+  }
+
+  void bad_line(std::uint64_t number, std::optional<timestamp> at, std::optional<std::string_view> case_name,
+                std::string_view message) {
+    ++stats_.lines_skipped;
+    writer_.input_error(at, case_name, number, message);
+    std::fprintf(stderr, "%.*s:%" PRIu64 ": %.*s\n", static_cast<int>(opt_.events_path.size()),
+                 opt_.events_path.data(), number, static_cast<int>(message.size()), message.data());
+  }
+
+  // A refusal decided here rather than by the engine. Deadlines due before `at` fire first,
+  // as they would for an event the engine refuses, so the timeline stays in time order.
+  void refuse(timestamp at, std::string_view case_name, std::string_view event, status why) {
+    if (at < engine_.now()) {
+      why = status::time_backwards;
+    } else if (at > std::numeric_limits<timestamp>::min()) {
+      engine_.advance_to(at - 1);
+    }
+    writer_.rejected(at, case_name, event, why);
+  }
+
+  // Converts `data` into record_ for the event's slots (or, for create, the flow's fields).
+  // Returns an error message, empty on success.
+  std::string convert_data(const detail::flow_program& fl, flow_id f, std::optional<event_id> event,
+                           const json* data);
+
+  const options& opt_;
+  run_stats& stats_;
+  timeline_writer writer_;
+  engine engine_;
+  std::vector<flow_names> names_;
+  name_map<case_id> cases_;
+  data_record record_;
+};
+
+std::string simulation::convert_data(const detail::flow_program& fl, flow_id f, std::optional<event_id> event,
+                                      const json* data) {
+  record_.clear();
+  if (!data) return {};
+  std::string error;
+  for (const auto& [name, value] : data->items()) {
+    std::uint16_t slot = no_id16;
+    value_type type = value_type::string;
+    std::uint32_t enum_index = no_id32;
+    if (event) {
+      const detail::event_def& ev = fl.events[*event];
+      for (std::size_t i = 0; i < ev.data.size(); ++i) {
+        if (ev.data[i].name == name) {
+          slot = static_cast<std::uint16_t>(i);
+          type = ev.data[i].type;
+          enum_index = ev.data[i].enum_index;
+          break;
+        }
+      }
+      if (slot == no_id16) return "event " + ev.name + " has no data item \"" + name + "\"";
+    } else {
+      const auto it = names_[f].fields.find(std::string_view(name));
+      if (it == names_[f].fields.end()) return "flow " + fl.name + " has no field \"" + name + "\"";
+      slot = it->second;
+      type = fl.fields[slot].type;
+      enum_index = fl.fields[slot].enum_index;
+    }
+    if (slot >= data_record::max_slots) return "data item \"" + name + "\" is past the 64th slot";
+    const std::optional<raw_value> v = convert(engine_, fl, type, enum_index, value, error);
+    if (!v) return (event ? "data item \"" : "field \"") + name + "\": " + error;
+    record_.set(slot, *v);
+  }
+  return {};
+}
+
+void simulation::line(std::uint64_t number, std::string_view text) {
+  ++stats_.lines_read;
+  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string_view::npos)
+    return bad_line(number, std::nullopt, std::nullopt, "invalid UTF-8 at byte " + std::to_string(bad + 1));
+
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string_view what = e.what();
+    if (const std::size_t p = what.find("] "); p != std::string_view::npos) what.remove_prefix(p + 2);
+    return bad_line(number, std::nullopt, std::nullopt, "invalid JSON: " + std::string(what));
+  }
+  if (!j.is_object()) return bad_line(number, std::nullopt, std::nullopt, "expected a JSON object");
+
+  // Pick up `at` and `case` first, so that any error record can carry them.
+  const json* at_j = nullptr;
+  const json* case_j = nullptr;
+  const json* flow_j = nullptr;
+  const json* event_j = nullptr;
+  const json* data_j = nullptr;
+  std::string unknown_key;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "at") at_j = &v;
+    else if (k == "case") case_j = &v;
+    else if (k == "flow") flow_j = &v;
+    else if (k == "event") event_j = &v;
+    else if (k == "data") data_j = &v;
+    else if (unknown_key.empty()) unknown_key = k;
+  }
+  std::optional<timestamp> at;
+  if (at_j && at_j->is_string()) at = parse_timestamp(at_j->get_ref<const std::string&>());
+  std::optional<std::string_view> case_name;
+  if (case_j && case_j->is_string() && !case_j->get_ref<const std::string&>().empty())
+    case_name = case_j->get_ref<const std::string&>();
+
+  auto fail = [&](const std::string& message) { bad_line(number, at, case_name, message); };
+  if (!unknown_key.empty()) return fail("unknown key \"" + unknown_key + "\" (keys: at, case, flow, event, data)");
+  if (!at_j) return fail("missing key \"at\"");
+  if (!at) {
+    if (!at_j->is_string()) return fail("\"at\" must be an RFC 3339 timestamp string");
+    return fail("bad timestamp \"" + at_j->get<std::string>() + "\" in \"at\" (expected RFC 3339, like 2026-03-02T09:15:00+08:00)");
+  }
+  if (!case_j) return fail("missing key \"case\"");
+  if (!case_name) return fail("\"case\" must be a non-empty string");
+  if (!event_j) return fail("missing key \"event\"");
+  if (!event_j->is_string()) return fail("\"event\" must be a string");
+  if (flow_j && !flow_j->is_string()) return fail("\"flow\" must be a string");
+  if (data_j && !data_j->is_object()) return fail("\"data\" must be an object");
+  const std::string& event_name = event_j->get_ref<const std::string&>();
+  if (!stats_.first_at) stats_.first_at = *at;
+
+  if (flow_j) {
+    // The first line of a case: creates it.
+    const std::string& flow_name = flow_j->get_ref<const std::string&>();
+    const std::optional<flow_id> f = engine_.rules().find_flow(flow_name);
+    if (!f) return fail("unknown flow \"" + flow_name + "\"");
+    const detail::flow_program& fl = engine_.rules().flow(*f);
+    const bool create_only = event_name == "create";
+    std::optional<event_id> e;
+    if (!create_only) {
+      if (auto it = names_[*f].events.find(std::string_view(event_name)); it != names_[*f].events.end())
+        e = it->second;
+    }
+    if (cases_.contains(*case_name)) return refuse(*at, *case_name, event_name, status::duplicate_case);
+    std::string error;
+    if (create_only || e) {
+      error = convert_data(fl, *f, e, data_j);
+      if (!error.empty()) return fail(error);
+    }
+    // Fields come from data only for `create`; otherwise the case starts with its defaults.
+    const create_result created = engine_.create_case(*f, *case_name, *at, create_only ? &record_ : nullptr);
+    if (!created.accepted()) return refuse(*at, *case_name, event_name, created.status);
+    cases_.emplace(std::string(*case_name), created.id);
+    if (create_only) return;
+    if (!e) return refuse(*at, *case_name, event_name, status::unknown_event);
+    engine_.post(created.id, *e, record_, *at);
+    return;
+  }
+
+  const auto c = cases_.find(*case_name);
+  if (c == cases_.end()) return refuse(*at, *case_name, event_name, status::unknown_case);
+  const flow_id f = engine_.case_flow(c->second);
+  const auto e = names_[f].events.find(std::string_view(event_name));
+  if (e == names_[f].events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
+  const std::string error = convert_data(engine_.rules().flow(f), f, e->second, data_j);
+  if (!error.empty()) return fail(error);
+  engine_.post(c->second, e->second, record_, *at);
+}
+
+void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int offset) {
+  std::string out;
+  auto line = [&](const char* label, std::uint64_t n) {
+    out += label;
+    out += std::to_string(n);
+    out += '\n';
+  };
+  out += "lines:         " + std::to_string(s.lines_read) + " read, " + std::to_string(s.lines_skipped) +
+         " skipped\n";
+  line("cases:         ", s.cases_created);
+
+  // Cases per current state, flow by flow, states in declaration order.
+  const rule_set& rules = eng.rules();
+  std::vector<std::vector<std::uint64_t>> per_state(rules.flow_count());
+  for (std::size_t f = 0; f < rules.flow_count(); ++f) per_state[f].resize(rules.flow(static_cast<flow_id>(f)).states.size());
+  for (case_id c = 0; c < eng.case_count(); ++c) ++per_state[eng.case_flow(c)][eng.state(c)];
+  for (std::size_t f = 0; f < rules.flow_count(); ++f) {
+    const detail::flow_program& fl = rules.flow(static_cast<flow_id>(f));
+    std::string states;
+    for (std::size_t st = 0; st < fl.states.size(); ++st) {
+      if (per_state[f][st] == 0) continue;
+      if (!states.empty()) states += ", ";
+      states += fl.states[st].label.empty() ? fl.states[st].name : fl.states[st].label;
+      states += ' ';
+      states += std::to_string(per_state[f][st]);
+    }
+    if (states.empty()) continue;
+    out += "  " + fl.name + ": " + states + '\n';
+  }
+  line("transitions:   ", s.transitions);
+  line("deadlines:     ", s.deadlines);
+  out += "alarms:        " + std::to_string(s.alarms);
+  if (!s.alarms_by_name.empty()) {
+    out += " (";
+    bool first = true;
+    for (const auto& [name, n] : s.alarms_by_name) {
+      if (!first) out += ", ";
+      out += name + ' ' + std::to_string(n);
+      first = false;
+    }
+    out += ')';
+  }
+  out += '\n';
+  line("notifications: ", s.notifications);
+  std::uint64_t total = 0;
+  std::string reasons;
+  for (std::size_t i = 0; i < s.rejections.size(); ++i) {
+    if (s.rejections[i] == 0) continue;
+    total += s.rejections[i];
+    if (!reasons.empty()) reasons += ", ";
+    reasons += std::string(to_string(static_cast<status>(i))) + ' ' + std::to_string(s.rejections[i]);
+  }
+  out += "rejections:    " + std::to_string(total);
+  if (!reasons.empty()) out += " (" + reasons + ')';
+  out += '\n';
+  if (s.first_at) {
+    out += "period:        ";
+    append_timestamp(out, *s.first_at, offset);
+    out += " .. ";
+    append_timestamp(out, std::max(eng.now(), *s.first_at), offset);
+    out += '\n';
+  }
+  std::fwrite(out.data(), 1, out.size(), to);
+}
+
+}  // namespace
+
+int run_simulate(const args& a) {
+  options opt;
+  std::vector<std::string_view> positional;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    bool missing = false;
+    if (auto v = option_value(a, i, "--until", missing)) {
+      if (missing) return usage_error("simulate", "--until needs a time (RFC 3339)");
+      opt.until = parse_timestamp(*v);
+      if (!opt.until) return usage_error("simulate", "--until: bad time " + std::string(*v) + " (expected RFC 3339, like 2026-03-31T00:00:00+08:00)");
+    } else if (auto o = option_value(a, i, "--out", missing)) {
+      if (missing || o->empty()) return usage_error("simulate", "--out needs a file name");
+      opt.out_path = *o;
+    } else if (auto z = option_value(a, i, "--utc-offset", missing)) {
+      const std::optional<int> off = missing ? std::nullopt : parse_utc_offset(*z);
+      if (!off) return usage_error("simulate", "--utc-offset needs an offset like +08:00, -05:00 or Z");
+      opt.utc_offset = *off;
+    } else if (a[i] == "--summary") {
+      opt.summary = true;
+    } else if (a[i].size() > 1 && a[i][0] == '-') {
+      return usage_error("simulate", "unknown option " + std::string(a[i]));
+    } else {
+      positional.push_back(a[i]);
+    }
+  }
+  if (positional.size() != 2) return usage_error("simulate", "expected <rules> <events.jsonl>");
+  opt.rules_path = positional[0];
+  opt.events_path = positional[1];
+
+  const std::shared_ptr<const rule_set> rules = load_and_report({std::filesystem::path(opt.rules_path)}, stderr);
+  if (!rules) return exit_failure;
+
+  std::FILE* in = stdin;
+  if (opt.events_path != "-") {
+    in = std::fopen(std::string(opt.events_path).c_str(), "rb");
+    if (!in) {
+      std::fprintf(stderr, "crmflow simulate: cannot open %s\n", std::string(opt.events_path).c_str());
+      return exit_failure;
+    }
+  }
+  std::FILE* out_file = stdout;
+  if (opt.out_path) {
+    out_file = std::fopen(std::string(*opt.out_path).c_str(), "wb");
+    if (!out_file) {
+      std::fprintf(stderr, "crmflow simulate: cannot write %s\n", std::string(*opt.out_path).c_str());
+      if (in != stdin) std::fclose(in);
+      return exit_failure;
+    }
+  }
+
+  run_stats stats;
+  bool read_failed = false;
+  bool write_ok = true;
+  {
+    output out(out_file);
+    simulation sim(rules, opt, out, stats);
+    line_reader reader(in);
+    std::string_view text;
+    bool too_long = false;
+    std::uint64_t number = 0;
+    while (reader.next(text, too_long)) {
+      ++number;
+      if (too_long) {
+        ++stats.lines_read;
+        sim.too_long(number);
+        continue;
+      }
+      if (text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+      sim.line(number, text);
+    }
+    read_failed = reader.failed();
+    sim.finish();
+    write_ok = out.flush();
+    if (opt.summary) print_summary(opt.out_path ? stdout : stderr, stats, sim.eng(), opt.utc_offset);
+  }
+  if (in != stdin) std::fclose(in);
+  if (out_file != stdout && std::fclose(out_file) != 0) write_ok = false;
+  if (read_failed) {
+    std::fprintf(stderr, "crmflow simulate: error reading %s\n", std::string(opt.events_path).c_str());
+    return exit_failure;
+  }
+  if (!write_ok) {
+    std::fprintf(stderr, "crmflow simulate: error writing the timeline\n");
+    return exit_failure;
+  }
+  return stats.lines_skipped ? exit_skipped_lines : exit_ok;
+}
+
+}  // namespace crmflow::cli

@@ -1,0 +1,212 @@
+#include "cli/timeline.hpp"
+
+#include "crmflow/time.hpp"
+
+namespace crmflow::cli {
+
+std::string& timeline_writer::begin(timestamp at, std::string_view case_name, std::string_view type) {
+  std::string& b = out_.buffer();
+  b += "{\"at\":\"";
+  append_timestamp(b, at, offset_);
+  b += "\",\"case\":";
+  append_json_string(b, case_name);
+  b += ",\"type\":\"";
+  b += type;
+  b += '"';
+  return b;
+}
+
+void timeline_writer::end() {
+  out_.buffer() += "}\n";
+  out_.commit();
+}
+
+void timeline_writer::key(std::string_view k) {
+  std::string& b = out_.buffer();
+  b += ",\"";
+  b += k;
+  b += "\":";
+}
+
+void timeline_writer::on_created(const engine& e, const created_record& r) {
+  ++stats_.cases_created;
+  const detail::flow_program& fl = e.rules().flow(r.flow);
+  std::string& b = begin(r.at, e.case_name(r.id), "created");
+  key("flow");
+  append_json_string(b, fl.name);
+  key("state");
+  append_json_string(b, fl.states[r.state].name);
+  end();
+}
+
+void timeline_writer::on_transition(const engine& e, const transition_record& r) {
+  ++stats_.transitions;
+  const detail::flow_program& fl = e.rules().flow(r.flow);
+  std::string& b = begin(r.at, e.case_name(r.id), "transition");
+  key("event");
+  append_json_string(b, fl.events[r.event].name);
+  key("from");
+  append_json_string(b, fl.states[r.from].name);
+  key("to");
+  append_json_string(b, fl.states[r.to].name);
+  key("cause");
+  append_json_string(b, to_string(r.why));
+  if (r.internal) b += ",\"internal\":true";
+  end();
+}
+
+void timeline_writer::on_action(const engine& e, const action_record& r) {
+  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::action_def& a = *r.action;
+  switch (a.kind) {
+    case detail::action_kind::set: {
+      const detail::field_def& fd = fl.fields[a.target];
+      std::string& b = begin(r.at, e.case_name(r.id), "set");
+      key("field");
+      append_json_string(b, fd.name);
+      key("value");
+      switch (fd.type) {
+        case value_type::string: append_json_string(b, e.text(r.value)); break;
+        case value_type::integer: append_int(b, r.value); break;
+        case value_type::boolean: b += r.value ? "true" : "false"; break;
+        case value_type::enumeration: {
+          const auto& values = fl.enums[fd.enum_index].values;
+          if (r.value >= 0 && static_cast<std::size_t>(r.value) < values.size())
+            append_json_string(b, values[static_cast<std::size_t>(r.value)]);
+          else
+            b += "null";
+          break;
+        }
+        case value_type::timestamp:
+          b += '"';
+          append_timestamp(b, r.value, offset_);
+          b += '"';
+          break;
+        case value_type::duration:
+          b += '"';
+          append_duration(b, r.value);
+          b += '"';
+          break;
+      }
+      end();
+      break;
+    }
+    case detail::action_kind::start_timer: {
+      const detail::timer_def& td = fl.timers[a.target];
+      std::string& b = begin(r.at, e.case_name(r.id), "start_timer");
+      key("timer");
+      append_json_string(b, td.name);
+      key("due");
+      // A timer whose duration field holds zero or less does not start (engine.hpp).
+      if (td.after_field != no_id16 && e.field(r.id, td.after_field) <= 0) {
+        b += "null";
+      } else {
+        b += '"';
+        append_timestamp(b, r.value, offset_);
+        b += '"';
+      }
+      end();
+      break;
+    }
+    case detail::action_kind::cancel_timer: {
+      std::string& b = begin(r.at, e.case_name(r.id), "cancel_timer");
+      key("timer");
+      append_json_string(b, fl.timers[a.target].name);
+      end();
+      break;
+    }
+    case detail::action_kind::emit: {
+      std::string& b = begin(r.at, e.case_name(r.id), "emit");
+      key("event");
+      append_json_string(b, fl.events[a.target].name);
+      end();
+      break;
+    }
+    case detail::action_kind::notify:
+    case detail::action_kind::alarm:
+      break;  // reported through on_notify / on_alarm
+  }
+}
+
+void timeline_writer::on_notify(const engine& e, const notify_record& r) {
+  ++stats_.notifications;
+  std::string& b = begin(r.at, e.case_name(r.id), "notify");
+  key("to");
+  append_json_string(b, r.to);
+  key("message");
+  append_json_string(b, r.message);
+  end();
+}
+
+void timeline_writer::on_alarm(const engine& e, const alarm_record& r) {
+  ++stats_.alarms;
+  if (auto it = stats_.alarms_by_name.find(r.name); it != stats_.alarms_by_name.end()) ++it->second;
+  else stats_.alarms_by_name.emplace(std::string(r.name), 1);
+  std::string& b = begin(r.at, e.case_name(r.id), "alarm");
+  key("alarm");
+  append_json_string(b, r.name);
+  key("to");
+  append_json_string(b, r.to);
+  key("message");
+  append_json_string(b, r.message);
+  end();
+}
+
+void timeline_writer::on_deadline(const engine& e, const deadline_record& r) {
+  ++stats_.deadlines;
+  std::string& b = begin(r.at, e.case_name(r.id), "deadline");
+  key("timer");
+  append_json_string(b, e.rules().flow(r.flow).timers[r.timer].name);
+  end();
+}
+
+void timeline_writer::on_rejected(const engine& e, const rejection_record& r) {
+  ++stats_.rejections[static_cast<std::size_t>(r.why)];
+  const bool known_case = r.id < e.case_count();
+  std::string& b = begin(r.at, known_case ? e.case_name(r.id) : std::string_view{}, "rejected");
+  key("event");
+  if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())
+    append_json_string(b, e.rules().flow(r.flow).events[r.event].name);
+  else
+    b += "null";
+  key("reason");
+  append_json_string(b, to_string(r.why));
+  key("cause");
+  append_json_string(b, to_string(r.origin));
+  end();
+}
+
+void timeline_writer::rejected(timestamp at, std::string_view case_name, std::string_view event, status why) {
+  ++stats_.rejections[static_cast<std::size_t>(why)];
+  std::string& b = begin(at, case_name, "rejected");
+  key("event");
+  append_json_string(b, event);
+  key("reason");
+  append_json_string(b, to_string(why));
+  key("cause");
+  b += "\"posted\"";
+  end();
+}
+
+void timeline_writer::input_error(std::optional<timestamp> at, std::optional<std::string_view> case_name,
+                                  std::uint64_t line, std::string_view message) {
+  std::string& b = out_.buffer();
+  b += "{\"at\":";
+  if (at) {
+    b += '"';
+    append_timestamp(b, *at, offset_);
+    b += '"';
+  } else {
+    b += "null";
+  }
+  b += ",\"case\":";
+  if (case_name) append_json_string(b, *case_name);
+  else b += "null";
+  b += ",\"type\":\"input_error\",\"line\":";
+  append_int(b, static_cast<std::int64_t>(line));
+  key("message");
+  append_json_string(b, message);
+  end();
+}
+
+}  // namespace crmflow::cli

@@ -1,0 +1,400 @@
+// to_graph: a compiled flow as Graphviz DOT or Mermaid (stateDiagram-v2) text.
+//
+// Both formats are built from one neutral model (nodes with note lines, edges with labels) so
+// that they show the same facts. Output depends only on the rule set, in declaration order, so
+// it is byte-for-byte deterministic and can be kept in golden files.
+#include "crmflow/graph.hpp"
+
+#include <bit>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmflow/time.hpp"
+
+namespace crmflow {
+namespace {
+
+using detail::flow_program;
+
+constexpr std::string_view timer_mark = "\xE2\x8F\xB1";     // ⏱
+constexpr std::string_view arrow = "\xE2\x86\x92";          // →
+constexpr std::string_view internal_mark = "\xE2\x9F\xB2";  // ⟲
+
+struct edge {
+  bool from_group = false;
+  std::uint16_t source = 0;  // state, or group when from_group
+  state_id target = 0;
+  std::string label;
+};
+
+struct model {
+  std::vector<std::vector<std::string>> state_notes;  // timers and internal transitions
+  std::vector<std::vector<std::string>> group_notes;
+  std::vector<std::string> flow_timers;  // timers started by actions, shown once
+  std::vector<edge> edges;               // in transition order
+};
+
+// "label (name)" when the label says something the name does not.
+std::string display_name(std::string_view name, std::string_view label) {
+  if (label.empty() || label == name) return std::string(name);
+  std::string out(label);
+  out += " (";
+  out += name;
+  out += ')';
+  return out;
+}
+
+// " / ⏱ a, b" for the timers an action list starts.
+std::string started_timers(const flow_program& fl, detail::action_range r) {
+  std::string out;
+  for (std::uint32_t i = 0; i < r.count; ++i) {
+    const detail::action_def& a = fl.actions[r.first + i];
+    if (a.kind != detail::action_kind::start_timer) continue;
+    out += out.empty() ? " / " : ", ";
+    if (out.size() == 3) {
+      out += timer_mark;
+      out += ' ';
+    }
+    out += fl.timers[a.target].name;
+  }
+  return out;
+}
+
+// "event [guard] / ⏱ timer"
+std::string transition_label(const flow_program& fl, const detail::transition_def& t) {
+  std::string out = fl.events[t.event].name;
+  if (!t.guard_text.empty()) {
+    out += " [";
+    out += t.guard_text;
+    out += ']';
+  }
+  out += started_timers(fl, t.actions);
+  return out;
+}
+
+// "⏱ 24h → feedback_overdue (feedback_24h)": when, what fires, and the timer's name.
+std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
+  std::string out(timer_mark);
+  out += ' ';
+  if (td.after_field != no_id16) out += fl.fields[td.after_field].name;
+  else append_duration(out, td.after);
+  out += ' ';
+  out += arrow;
+  out += ' ';
+  bool first = true;
+  auto part = [&](std::string_view s) {
+    if (!first) out += ", ";
+    out += s;
+    first = false;
+  };
+  for (std::uint32_t i = 0; i < td.actions.count; ++i) {
+    const detail::action_def& a = fl.actions[td.actions.first + i];
+    switch (a.kind) {
+      case detail::action_kind::alarm: part("alarm " + fl.alarm_names[a.target]); break;
+      case detail::action_kind::notify: part("notify"); break;
+      case detail::action_kind::set: part("set " + fl.fields[a.target].name); break;
+      case detail::action_kind::start_timer: part("start " + fl.timers[a.target].name); break;
+      case detail::action_kind::cancel_timer: part("cancel " + fl.timers[a.target].name); break;
+      case detail::action_kind::emit: part("emit " + fl.events[a.target].name); break;
+    }
+  }
+  if (td.event != no_id16) part(fl.events[td.event].name);
+  out += " (";
+  out += td.name;
+  out += ')';
+  return out;
+}
+
+void add_unique(std::vector<std::string>& lines, std::string line) {
+  for (const std::string& l : lines)
+    if (l == line) return;
+  lines.push_back(std::move(line));
+}
+
+model build_model(const flow_program& fl) {
+  model m;
+  m.state_notes.resize(fl.states.size());
+  m.group_notes.resize(fl.groups.size());
+
+  auto entry_exit = [&](std::vector<std::string>& notes, detail::action_range entry, detail::action_range exit) {
+    if (std::string t = started_timers(fl, entry); !t.empty()) add_unique(notes, "entry" + t);
+    if (std::string t = started_timers(fl, exit); !t.empty()) add_unique(notes, "exit" + t);
+  };
+  for (std::size_t s = 0; s < fl.states.size(); ++s) {
+    const detail::state_def& st = fl.states[s];
+    for (std::uint32_t i = 0; i < st.timers_count; ++i)
+      add_unique(m.state_notes[s], timer_text(fl, fl.timers[fl.timer_lists[st.timers_first + i]]));
+    entry_exit(m.state_notes[s], st.on_entry, st.on_exit);
+  }
+  for (std::size_t g = 0; g < fl.groups.size(); ++g) {
+    const detail::group_def& gr = fl.groups[g];
+    for (std::uint32_t i = 0; i < gr.timers_count; ++i)
+      add_unique(m.group_notes[g], timer_text(fl, fl.timers[fl.timer_lists[gr.timers_first + i]]));
+    entry_exit(m.group_notes[g], gr.on_entry, gr.on_exit);
+  }
+  for (const detail::timer_def& td : fl.timers)
+    if (td.scope == detail::timer_scope::flow) m.flow_timers.push_back(timer_text(fl, td));
+
+  // Internal transitions stay in their state or group's note; the others are edges.
+  for (const detail::transition_def& t : fl.transitions) {
+    if (t.internal) {
+      std::string line(internal_mark);
+      line += ' ';
+      line += transition_label(fl, t);
+      add_unique(t.from_group ? m.group_notes[t.source] : m.state_notes[t.source], std::move(line));
+    } else {
+      m.edges.push_back({t.from_group, t.source, t.target, transition_label(fl, t)});
+    }
+  }
+  return m;
+}
+
+// Groups can be drawn as DOT clusters only when no state is in two of them.
+bool groups_are_disjoint(const flow_program& fl) {
+  for (const detail::state_def& st : fl.states)
+    if (std::popcount(st.groups) > 1) return false;
+  return true;
+}
+
+std::vector<state_id> members(const flow_program& fl, std::size_t g) {
+  std::vector<state_id> out;
+  for (std::size_t s = 0; s < fl.states.size(); ++s)
+    if (fl.states[s].groups >> g & 1) out.push_back(static_cast<state_id>(s));
+  return out;
+}
+
+// A group's note when it is not drawn as a cluster: its name and members, then its lines.
+std::vector<std::string> group_note(const flow_program& fl, const model& m, std::size_t g) {
+  std::string head = "group " + display_name(fl.groups[g].name, fl.groups[g].label) + ":";
+  for (const state_id s : members(fl, g)) {
+    head += ' ';
+    head += fl.states[s].name;
+  }
+  std::vector<std::string> lines{std::move(head)};
+  lines.insert(lines.end(), m.group_notes[g].begin(), m.group_notes[g].end());
+  return lines;
+}
+
+constexpr std::string_view flow_timers_head = "timers started by actions:";
+
+// ---- DOT ------------------------------------------------------------------------------------
+
+void dot_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': break;
+      default: out += c;
+    }
+  }
+  out += '"';
+}
+
+std::string joined(std::string first, const std::vector<std::string>& lines) {
+  for (const std::string& l : lines) {
+    first += '\n';
+    first += l;
+  }
+  return first;
+}
+
+std::string to_dot(const flow_program& fl, const model& m) {
+  const bool clusters = groups_are_disjoint(fl) && !fl.groups.empty();
+  std::string out = "digraph ";
+  dot_quoted(out, fl.name);
+  out += " {\n  graph [label=";
+  dot_quoted(out, display_name(fl.name, fl.label));
+  out += ", labelloc=t, fontname=\"sans-serif\"";
+  if (clusters) out += ", compound=true";
+  out += "];\n";
+  out += "  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n";
+  out += "  edge [fontname=\"sans-serif\", fontsize=10];\n";
+  out += "  __start [shape=point, width=0.15, label=\"\"];\n";
+
+  auto node = [&](std::size_t s, std::string_view indent) {
+    const detail::state_def& st = fl.states[s];
+    out += indent;
+    dot_quoted(out, st.name);
+    out += " [label=";
+    dot_quoted(out, joined(display_name(st.name, st.label), m.state_notes[s]));
+    if (st.final) out += ", shape=doublecircle, style=\"\"";
+    out += "];\n";
+  };
+
+  std::vector<bool> drawn(fl.states.size(), false);
+  for (std::size_t g = 0; g < fl.groups.size(); ++g) {
+    const detail::group_def& gr = fl.groups[g];
+    if (!clusters) {  // a note beside the states
+      out += "  ";
+      dot_quoted(out, "__group_" + gr.name);
+      out += " [shape=note, style=\"\", label=";
+      const std::vector<std::string> lines = group_note(fl, m, g);
+      dot_quoted(out, joined(lines.front(), {lines.begin() + 1, lines.end()}));
+      out += "];\n";
+      continue;
+    }
+    out += "  subgraph ";
+    dot_quoted(out, "cluster_" + gr.name);
+    out += " {\n    label=";
+    dot_quoted(out, joined(display_name(gr.name, gr.label), m.group_notes[g]));
+    out += ";\n    style=\"rounded,dashed\";\n";
+    for (const state_id s : members(fl, g)) {
+      node(s, "    ");
+      drawn[s] = true;
+    }
+    out += "  }\n";
+  }
+  for (std::size_t s = 0; s < fl.states.size(); ++s)
+    if (!drawn[s]) node(s, "  ");
+  if (!m.flow_timers.empty()) {
+    out += "  __timers [shape=note, style=\"\", label=";
+    dot_quoted(out, joined(std::string(flow_timers_head), m.flow_timers));
+    out += "];\n";
+  }
+
+  out += "  __start -> ";
+  dot_quoted(out, fl.states[fl.initial].name);
+  out += ";\n";
+
+  auto arc = [&](state_id from, state_id to, const std::string& label, const std::string* ltail) {
+    out += "  ";
+    dot_quoted(out, fl.states[from].name);
+    out += " -> ";
+    dot_quoted(out, fl.states[to].name);
+    out += " [label=";
+    dot_quoted(out, label);
+    if (ltail) {
+      out += ", ltail=";
+      dot_quoted(out, *ltail);
+    }
+    out += "];\n";
+  };
+  for (const edge& e : m.edges) {
+    if (!e.from_group) {
+      arc(e.source, e.target, e.label, nullptr);
+      continue;
+    }
+    const std::vector<state_id> from = members(fl, e.source);
+    if (from.empty()) continue;
+    // One edge out of the cluster, unless the target is inside it (Graphviz ignores ltail then).
+    if (clusters && !(fl.states[e.target].groups >> e.source & 1)) {
+      const std::string cluster = "cluster_" + fl.groups[e.source].name;
+      arc(from.front(), e.target, e.label, &cluster);
+    } else {
+      for (const state_id s : from) arc(s, e.target, e.label, nullptr);
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+// ---- Mermaid --------------------------------------------------------------------------------
+
+// Mermaid has no backslash escapes: characters that end or confuse a statement become entity
+// codes, and a line break becomes a space (one statement per line).
+void mermaid_text(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "#quot;"; break;
+      case '#': out += "#35;"; break;
+      case ';': out += "#59;"; break;
+      case '<': out += "#lt;"; break;
+      case '>': out += "#gt;"; break;
+      case '\n': out += ' '; break;
+      case '\r': break;
+      default: out += c;
+    }
+  }
+}
+
+// State ids are rule names (ASCII identifiers); a few words are Mermaid keywords.
+std::string mermaid_id(std::string_view name) {
+  static constexpr std::string_view keywords[] = {"as",    "class", "classDef", "click", "direction",
+                                                  "end",   "note",  "state",    "style"};
+  for (std::string_view k : keywords)
+    if (name == k) return "s_" + std::string(name);
+  return std::string(name);
+}
+
+std::string to_mermaid(const flow_program& fl, const model& m) {
+  std::string out = "---\ntitle: ";
+  mermaid_text(out, display_name(fl.name, fl.label));
+  out += "\n---\nstateDiagram-v2\n";
+
+  for (const detail::state_def& st : fl.states) {
+    out += "  state \"";
+    mermaid_text(out, display_name(st.name, st.label));
+    out += "\" as ";
+    out += mermaid_id(st.name);
+    out += '\n';
+  }
+  out += "  [*] --> ";
+  out += mermaid_id(fl.states[fl.initial].name);
+  out += '\n';
+
+  auto arc = [&](state_id from, state_id to, const std::string& label) {
+    out += "  ";
+    out += mermaid_id(fl.states[from].name);
+    out += " --> ";
+    out += mermaid_id(fl.states[to].name);
+    out += " : ";
+    mermaid_text(out, label);
+    out += '\n';
+  };
+  for (const edge& e : m.edges) {
+    if (!e.from_group) {
+      arc(e.source, e.target, e.label);
+    } else {
+      for (const state_id s : members(fl, e.source)) arc(s, e.target, e.label);
+    }
+  }
+  for (const detail::state_def& st : fl.states) {
+    if (!st.final) continue;
+    out += "  ";
+    out += mermaid_id(st.name);
+    out += " --> [*]\n";
+  }
+
+  auto note = [&](std::string_view side, state_id s, const std::vector<std::string>& lines) {
+    out += "  note ";
+    out += side;
+    out += " of ";
+    out += mermaid_id(fl.states[s].name);
+    out += '\n';
+    for (const std::string& l : lines) {
+      out += "    ";
+      mermaid_text(out, l);
+      out += '\n';
+    }
+    out += "  end note\n";
+  };
+  for (std::size_t s = 0; s < fl.states.size(); ++s)
+    if (!m.state_notes[s].empty()) note("right", static_cast<state_id>(s), m.state_notes[s]);
+  // A group's note sits left of its first state, the flow's timers left of the initial state.
+  for (std::size_t g = 0; g < fl.groups.size(); ++g) {
+    const std::vector<state_id> in = members(fl, g);
+    if (!in.empty()) note("left", in.front(), group_note(fl, m, g));
+  }
+  if (!m.flow_timers.empty()) {
+    std::vector<std::string> lines{std::string(flow_timers_head)};
+    lines.insert(lines.end(), m.flow_timers.begin(), m.flow_timers.end());
+    note("left", fl.initial, lines);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_graph(const rule_set& rules, flow_id flow, graph_format format) {
+  const flow_program& fl = rules.flow(flow);  // throws std::out_of_range
+  const model m = build_model(fl);
+  return format == graph_format::dot ? to_dot(fl, m) : to_mermaid(fl, m);
+}
+
+}  // namespace crmflow
