@@ -15,12 +15,12 @@ class audit_observer final : public observer {
 
   void on_created(const engine& e, const created_record& r) override {
     const auto& fl = e.rules().flow(r.flow);
-    log_->info("{} case={} flow={} created state={}", at(r.at, e), e.case_name(r.id), fl.name,
+    log_->info("{} case={} flow={} created state={}", at(r.at, e), who(r.id, e), fl.name,
                fl.states[r.state].name);
   }
   void on_transition(const engine& e, const transition_record& r) override {
     const auto& fl = e.rules().flow(r.flow);
-    log_->info("{} case={} event={} ({}) {} -> {}{}", at(r.at, e), e.case_name(r.id),
+    log_->info("{} case={} event={} ({}) {} -> {}{}", at(r.at, e), who(r.id, e),
                fl.events[r.event].name, to_string(r.why), fl.states[r.from].name,
                fl.states[r.to].name, r.internal ? " (internal)" : "");
   }
@@ -29,43 +29,49 @@ class audit_observer final : public observer {
     const detail::action_def& a = *r.action;
     switch (a.kind) {
       case detail::action_kind::set:
-        log_->info("{} case={} set {} = {}", at(r.at, e), e.case_name(r.id), fl.fields[a.target].name,
+        log_->info("{} case={} set {} = {}", at(r.at, e), who(r.id, e), fl.fields[a.target].name,
                    e.field_text(r.id, a.target));
         break;
       case detail::action_kind::start_timer:
-        log_->info("{} case={} start_timer {} due={}", at(r.at, e), e.case_name(r.id),
+        log_->info("{} case={} start_timer {} due={}", at(r.at, e), who(r.id, e),
                    fl.timers[a.target].name, at(r.value, e));
         break;
       case detail::action_kind::cancel_timer:
-        log_->info("{} case={} cancel_timer {}", at(r.at, e), e.case_name(r.id), fl.timers[a.target].name);
+        log_->info("{} case={} cancel_timer {}", at(r.at, e), who(r.id, e), fl.timers[a.target].name);
         break;
       case detail::action_kind::emit:
-        log_->info("{} case={} emit {}", at(r.at, e), e.case_name(r.id), fl.events[a.target].name);
+        log_->info("{} case={} emit {}", at(r.at, e), who(r.id, e), fl.events[a.target].name);
         break;
       default: break;
     }
   }
   void on_notify(const engine& e, const notify_record& r) override {
-    log_->info("{} case={} notify {}: {}", at(r.at, e), e.case_name(r.id), r.to, r.message);
+    log_->info("{} case={} notify {}: {}", at(r.at, e), who(r.id, e), r.to, r.message);
   }
   void on_alarm(const engine& e, const alarm_record& r) override {
-    log_->info("{} case={} alarm {} to={}: {}", at(r.at, e), e.case_name(r.id), r.name, r.to, r.message);
+    log_->info("{} case={} alarm {} to={}: {}", at(r.at, e), who(r.id, e), r.name, r.to, r.message);
   }
   void on_deadline(const engine& e, const deadline_record& r) override {
-    log_->info("{} case={} deadline {}", at(r.at, e), e.case_name(r.id),
+    log_->info("{} case={} deadline {}", at(r.at, e), who(r.id, e),
                e.rules().flow(r.flow).timers[r.timer].name);
   }
   void on_rejected(const engine& e, const rejection_record& r) override {
-    const bool known_case = r.id < e.case_count();
     std::string event = "?";
     if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())
       event = e.rules().flow(r.flow).events[r.event].name;
     log_->warn("{} case={} rejected event={} reason={}", at(r.at, e),
-               known_case ? std::string(e.case_name(r.id)) : "#" + std::to_string(r.id), event,
+               who(r.id, e), event,
                to_string(r.why));
   }
 
  private:
+  // The case's name, or `#id` for an anonymous or unknown case (as templates render {case}):
+  // an audit line must always say which case it is about.
+  static std::string who(case_id c, const engine& e) {
+    if (c < e.case_count() && !e.case_name(c).empty()) return std::string(e.case_name(c));
+    return "#" + std::to_string(c);
+  }
+
   static std::string at(timestamp t, const engine& e) {
     return format_timestamp(t, e.options().display_utc_offset_minutes);
   }
