@@ -243,6 +243,24 @@ BOOST_AUTO_TEST_CASE(timer_fires_undefined_event) {
                 {err(13, 41, "timer 't' fires undefined event 'gone'")});
 }
 
+BOOST_AUTO_TEST_CASE(timer_fires_event_with_required_data) {
+  // The engine posts a timer's event without data, so a required data item cannot be filled.
+  expect_errors(R"(flows:
+  f:
+    events:
+      go:
+      late: {data: {who: string}}
+    initial: a
+    states:
+      a:
+        timers:
+          - {name: t, after: 1h, event: late}
+        on: {go: {to: z}, late: {to: z}}
+      z: {final: true}
+)",
+                {err(10, 41, "timer 't' fires event 'late', whose data item 'who' has no default")});
+}
+
 BOOST_AUTO_TEST_CASE(bad_duration_and_non_positive_limit) {
   expect_errors(std::string(base_head) +
                     "      a:\n        timers:\n          - {name: t, after: 24x, event: go}\n"

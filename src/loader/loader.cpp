@@ -663,10 +663,17 @@ class file_loader {
       const ynode* ev = k.get("event");
       if (ev && expect_kind(*ev, ynode_kind::scalar, "'event' of " + twhere)) {
         auto it = flow_->event_by_name.find(ev->text);
-        if (it == flow_->event_by_name.end())
+        if (it == flow_->event_by_name.end()) {
           error(*ev, twhere + " fires undefined event '" + ev->text + "'");
-        else
+        } else {
+          // A timer posts its event with no data, so every data item needs a default.
+          const detail::event_def& fired = flow_->events[it->second];
+          for (std::size_t i = 0; i < fired.data.size(); ++i)
+            if (fired.required_mask & (std::uint64_t{1} << i))
+              error(*ev, twhere + " fires event '" + fired.name + "', whose data item '" +
+                             fired.data[i].name + "' has no default");
           t.event = it->second;
+        }
       }
       const ynode* actions = k.get("do");
       if (!ev && !actions)
