@@ -432,11 +432,13 @@ class engine {
     return due;
   }
 
-  void cancel_timer(case_id c, timer_id t) {
+  // True if the timer was running.
+  bool cancel_timer(case_id c, timer_id t) {
     std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
-    if (handle == no_id32) return;
+    if (handle == no_id32) return false;
     deadlines_.cancel(handle);
     handle = no_id32;
+    return true;
   }
 
   void run_actions(case_id c, const detail::flow_program& fl, detail::action_range range,
@@ -461,8 +463,9 @@ class engine {
         break;
       }
       case detail::action_kind::cancel_timer:
-        cancel_timer(c, a.target);
-        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, 0}); });
+        // Cancelling a timer that is not running changes nothing, so nothing is reported.
+        if (cancel_timer(c, a.target))
+          notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, 0}); });
         break;
       case detail::action_kind::emit: {
         const detail::event_def& ev = fl.events[a.target];

@@ -80,7 +80,7 @@ struct transition_record {
   std::uint32_t transition;  // index into the flow's transitions
 };
 
-// set, start_timer, cancel_timer and emit. `value`: set: the new raw value; start_timer: the due
+// set, start_timer, cancel_timer (only when a running timer was stopped) and emit. `value`: set: the new raw value; start_timer: the due
 // time; otherwise 0.
 struct action_record {
   case_id id;
