@@ -323,9 +323,18 @@ std::string mermaid_id(std::string_view name) {
 }
 
 std::string to_mermaid(const flow_program& fl, const model& m) {
-  std::string out = "---\ntitle: ";
-  mermaid_text(out, display_name(fl.name, fl.label));
-  out += "\n---\nstateDiagram-v2\n";
+  // The title sits in YAML front matter: a double-quoted YAML string, not Mermaid text.
+  std::string out = "---\ntitle: \"";
+  for (const char c : display_name(fl.name, fl.label)) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': break;
+      default: out += c;
+    }
+  }
+  out += "\"\n---\nstateDiagram-v2\n";
 
   for (const detail::state_def& st : fl.states) {
     out += "  state \"";
