@@ -4,10 +4,19 @@
 
 namespace crmflow::cli {
 
+void timeline_writer::append_at(std::string& b, timestamp at) {
+  if (cached_text_.empty() || at != cached_at_) {
+    cached_text_.clear();
+    append_timestamp(cached_text_, at, offset_);
+    cached_at_ = at;
+  }
+  b += cached_text_;
+}
+
 std::string& timeline_writer::begin(timestamp at, std::string_view case_name, std::string_view type) {
   std::string& b = out_.buffer();
   b += "{\"at\":\"";
-  append_timestamp(b, at, offset_);
+  append_at(b, at);
   b += "\",\"case\":";
   append_json_string(b, case_name);
   b += ",\"type\":\"";
@@ -194,7 +203,7 @@ void timeline_writer::input_error(std::optional<timestamp> at, std::optional<std
   b += "{\"at\":";
   if (at) {
     b += '"';
-    append_timestamp(b, *at, offset_);
+    append_at(b, *at);
     b += '"';
   } else {
     b += "null";

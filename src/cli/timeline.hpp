@@ -52,10 +52,13 @@ class timeline_writer final : public observer {
   std::string& begin(timestamp at, std::string_view case_name, std::string_view type);
   void end();
   void key(std::string_view k);  // ,"k":
+  void append_at(std::string& b, timestamp at);  // RFC 3339, cached: most records share `at`
 
   output& out_;
   run_stats& stats_;
   int offset_;
+  timestamp cached_at_ = 0;
+  std::string cached_text_;
 };
 
 }  // namespace crmflow::cli
