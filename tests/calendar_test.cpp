@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -480,6 +481,15 @@ BOOST_AUTO_TEST_CASE(beyond_the_horizon) {
   BOOST_CHECK_THROW(c.add_business(t, -1), std::invalid_argument);
   BOOST_CHECK_THROW(c.add_working_days(t, -1), std::invalid_argument);
   BOOST_TEST(!c.try_add_business(t, -1).has_value());
+  // Extreme inputs are refused or clamped, never overflowed.
+  const timestamp never = std::numeric_limits<timestamp>::max();
+  BOOST_TEST(!c.try_add_business(t, never).has_value());
+  BOOST_TEST(!c.try_add_working_days(t, std::numeric_limits<std::int64_t>::max()).has_value());
+  BOOST_TEST(!c.try_add_business(never, hours_ms).has_value());
+  BOOST_TEST(!c.is_working(never));
+  BOOST_TEST(!c.is_working(std::numeric_limits<timestamp>::min()));
+  BOOST_TEST(c.business_between(t, never) > 0);
+  BOOST_TEST(c.business_between(std::numeric_limits<timestamp>::min(), t) > 0);
   // Nine years of weekly hours is still within reach.
   BOOST_TEST(c.try_add_business(t, 9 * 52 * 75 * hours_ms / 2).has_value());
 }

@@ -53,7 +53,9 @@ struct calendar_data;
 // are skipped arithmetically, never walked. Queries never allocate.
 //
 // Instants are UTC milliseconds (crmflow::timestamp); the calendar's own utc_offset turns them
-// into local dates and times of day. The offset is fixed (no daylight saving time).
+// into local dates and times of day. The offset is fixed (no daylight saving time). Instants
+// further than about a million years from 1970 are clamped to that range (so a "never" such as
+// INT64_MAX is safe to pass); add_business and add_working_days refuse to start from them.
 class CRMFLOW_EXPORT calendar {
  public:
   calendar() noexcept;

@@ -92,13 +92,21 @@ std::int64_t cum_days(const data_t& d, std::int64_t day) noexcept {
   return q * d.week_days + d.week_prefix_days[r] + d.ex_prefix_days[k];
 }
 
+// Instants are clamped to about ±1.1 million years around 1970, far beyond any real date, so
+// that the day arithmetic below can never overflow (timestamp_max is a common "never").
+constexpr timestamp instant_limit = timestamp{1} << 55;
+
+constexpr timestamp clamp_instant(timestamp t) noexcept {
+  return t < -instant_limit ? -instant_limit : t > instant_limit ? instant_limit : t;
+}
+
 struct local_time {
   std::int64_t day;  // days since 1970-01-01, local
   std::int64_t ms;   // since local midnight, 0 <= ms < days_ms
 };
 
 local_time to_local(const data_t& d, timestamp t) noexcept {
-  const std::int64_t local = t + std::int64_t{d.offset_minutes} * minutes_ms;
+  const std::int64_t local = clamp_instant(t) + std::int64_t{d.offset_minutes} * minutes_ms;
   const std::int64_t day = floor_div(local, days_ms);
   return {day, local - day * days_ms};
 }
@@ -230,7 +238,9 @@ duration calendar::business_between(timestamp a, timestamp b) const noexcept {
 std::optional<timestamp> calendar::try_add_business(timestamp start, duration d) const noexcept {
   if (d < 0) return std::nullopt;
   if (d == 0) return start;
-  if (!data_ || !data_->any_work) return std::nullopt;
+  if (!data_ || !data_->any_work || d > calendar_horizon_days * days_ms ||
+      start != clamp_instant(start))
+    return std::nullopt;
   const data_t& cal = *data_;
   const std::int64_t target = worked(cal, start) + d;
   const std::int64_t first = to_local(cal, start).day;
@@ -261,7 +271,7 @@ std::optional<timestamp> calendar::try_add_working_days(timestamp start,
                                                         std::int64_t n) const noexcept {
   if (n < 0) return std::nullopt;
   if (n == 0) return start;
-  if (!data_ || !data_->any_work) return std::nullopt;
+  if (!data_ || !data_->any_work || n > calendar_horizon_days) return std::nullopt;
   const data_t& cal = *data_;
   const auto from = next_working(start);
   if (!from) return std::nullopt;
