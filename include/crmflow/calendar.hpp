@@ -191,9 +191,9 @@ struct business_duration {
 // the unit. Returns the value on success. On failure returns nullopt and sets `error`:
 //  - `error` empty: the text mentions neither "working" nor "business", so it is not a business
 //    duration at all (the caller goes on to try a plain duration such as `24h`);
-//  - `error` set: a malformed business duration, e.g. `expected a whole number before "working
-//    days"`, or `unknown unit "business days"; expected working days, business hours or
-//    business minutes`.
+//  - `error` set: a malformed business duration, e.g. `expected a whole number first in
+//    'three working days' (like 3 working days or 90 business minutes)`, or `unknown unit
+//    'business days' (expected working days, business hours or business minutes)`.
 // No allocation on success.
 CRMFLOW_EXPORT std::optional<business_duration> parse_business_duration(std::string_view text,
                                                                         std::string& error);

@@ -246,9 +246,8 @@ std::optional<timestamp> calendar::try_add_business(timestamp start, duration d)
   const std::int64_t first = to_local(cal, start).day;
   const std::int64_t last = first + calendar_horizon_days;
   // The least day whose end has at least `target` worked: the result lies on that day.
-  const std::int64_t day = first_day(first, last, [&](std::int64_t x) {
-    return cum_minutes(cal, x + 1) * minutes_ms >= target;
-  });
+  const std::int64_t day = first_day(
+      first, last, [&](std::int64_t x) { return cum_minutes(cal, x + 1) * minutes_ms >= target; });
   if (day > last) return std::nullopt;
   // 0 < rest <= the day's working time, because the day before had less than target.
   std::int64_t rest = target - cum_minutes(cal, day) * minutes_ms;
@@ -278,12 +277,11 @@ std::optional<timestamp> calendar::try_add_working_days(timestamp start,
   const local_time lt = to_local(cal, *from);
   const std::int64_t base = cum_days(cal, lt.day + 1);
   const std::int64_t last = lt.day + calendar_horizon_days;
-  const std::int64_t day = first_day(lt.day + 1, last, [&](std::int64_t x) {
-    return cum_days(cal, x + 1) - base >= n;
-  });
+  const std::int64_t day =
+      first_day(lt.day + 1, last, [&](std::int64_t x) { return cum_days(cal, x + 1) - base >= n; });
   if (day > last) return std::nullopt;
   const auto hours = intervals_of(cal, profile_of(cal, day));
-  if (hours.empty()) return std::nullopt;  // unreachable: the least such day works
+  if (hours.empty()) return std::nullopt;              // unreachable: the least such day works
   std::int64_t at = hours.front().start * minutes_ms;  // before the first interval
   for (const work_interval& iv : hours) {
     const std::int64_t s = iv.start * minutes_ms;
@@ -347,7 +345,8 @@ calendar_builder& calendar_builder::workday(std::chrono::year_month_day date, we
 calendar_builder& calendar_builder::workday(std::chrono::year_month_day date,
                                             std::vector<work_interval> hours) {
   const std::int64_t day = day_number(date);
-  dated_.push_back({day, dated::what::workday_hours, weekday::mon, checked_hours(std::move(hours))});
+  dated_.push_back(
+      {day, dated::what::workday_hours, weekday::mon, checked_hours(std::move(hours))});
   return *this;
 }
 
@@ -399,10 +398,9 @@ calendar calendar_builder::build() const {
     if (i > 0 && order[i - 1]->day == x.day) {
       const dated& prev = *order[i - 1];
       if (prev.kind == dated::what::holiday && x.kind == dated::what::holiday) continue;
-      throw std::invalid_argument(
-          "calendar " + name_ + ": " + calendar_text::format_date(x.day) + " is given twice (" +
-          kind_names[static_cast<int>(prev.kind)] + " and " +
-          kind_names[static_cast<int>(x.kind)] + ")");
+      throw std::invalid_argument("calendar " + name_ + ": " + calendar_text::format_date(x.day) +
+                                  " is given twice (" + kind_names[static_cast<int>(prev.kind)] +
+                                  " and " + kind_names[static_cast<int>(x.kind)] + ")");
     }
     std::span<const work_interval> hours;
     if (x.kind == dated::what::workday_as) {
@@ -446,8 +444,8 @@ std::optional<business_duration> parse_business_duration(std::string_view text,
     std::size_t j = i;
     while (j < text.size() && text[j] != ' ' && text[j] != '\t') ++j;
     if (n == 4) {
-      error = "too many words in \"" + std::string(text) +
-              "\"; expected a number and a unit, e.g. \"3 working days\"";
+      error = "too many words in '" + std::string(text) +
+              "' (expected a number and a unit, like 3 working days)";
       return std::nullopt;
     }
     words[n++] = text.substr(i, j - i);
@@ -458,16 +456,15 @@ std::optional<business_duration> parse_business_duration(std::string_view text,
   std::int64_t amount = 0;
   bool is_number = !number.empty();
   for (char c : number) {
-    if (c < '0' || c > '9' ||
-        __builtin_mul_overflow(amount, std::int64_t{10}, &amount) ||
+    if (c < '0' || c > '9' || __builtin_mul_overflow(amount, std::int64_t{10}, &amount) ||
         __builtin_add_overflow(amount, std::int64_t{c - '0'}, &amount)) {
       is_number = false;
       break;
     }
   }
   if (!is_number) {
-    error = "expected a whole number first in \"" + std::string(text) +
-            "\", e.g. \"3 working days\" or \"90 business minutes\"";
+    error = "expected a whole number first in '" + std::string(text) +
+            "' (like 3 working days or 90 business minutes)";
     return std::nullopt;
   }
 
@@ -484,21 +481,20 @@ std::optional<business_duration> parse_business_duration(std::string_view text,
   static constexpr known units[] = {
       {"working day", "working days", business_duration::unit::working_days, 1},
       {"business hour", "business hours", business_duration::unit::business_time, hours_ms},
-      {"business minute", "business minutes", business_duration::unit::business_time,
-       minutes_ms},
+      {"business minute", "business minutes", business_duration::unit::business_time, minutes_ms},
   };
   for (const known& u : units) {
     if (unit != u.singular && unit != u.plural) continue;
     business_duration out{u.kind, 0};
     if (__builtin_mul_overflow(amount, u.scale, &out.amount)) {
-      error = "\"" + std::string(text) + "\" is too long";
+      error = "'" + std::string(text) + "' is too long";
       return std::nullopt;
     }
     return out;
   }
-  error = unit.empty() ? "missing unit after \"" + std::string(number) + "\""
-                       : "unknown unit \"" + unit + "\"";
-  error += "; expected working days, business hours or business minutes";
+  error = unit.empty() ? "missing unit after '" + std::string(number) + "'"
+                       : "unknown unit '" + unit + "'";
+  error += " (expected working days, business hours or business minutes)";
   return std::nullopt;
 }
 

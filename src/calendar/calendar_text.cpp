@@ -25,28 +25,31 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+constexpr std::string_view shape_hint = "(expected HH:MM-HH:MM, like 09:00-12:00)";
 
 // `HH:MM` -> minutes. `end` allows 24:00.
-std::optional<int> parse_hhmm(std::string_view t, std::string_view whole, bool end,
-                              std::string& error) {
+std::optional<int> parse_hhmm(std::string_view t, std::string_view whole, std::string_view where,
+                              bool end, std::string& error) {
   const auto colon = t.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon > 2 ||
       !all_digits(t.substr(0, colon)) || t.size() != colon + 3 ||
       !all_digits(t.substr(colon + 1))) {
-    error = "bad shift " + quoted(whole) + ": expected HH:MM-HH:MM, e.g. \"09:00-12:00\"";
+    error =
+        "bad shift " + quoted(whole) + " on " + std::string(where) + " " + std::string(shape_hint);
     return std::nullopt;
   }
   const int h = to_int(t.substr(0, colon));
   const int m = to_int(t.substr(colon + 1));
   if (m > 59) {
-    error = "bad time " + quoted(t) + " in shift " + quoted(whole) +
-            ": minutes run from 00 to 59";
+    error = "bad time " + quoted(t) + " in shift " + quoted(whole) + " on " + std::string(where) +
+            " (minutes run from 00 to 59)";
     return std::nullopt;
   }
   if (h > 24 || (h == 24 && (m != 0 || !end))) {
-    error = "bad time " + quoted(t) + " in shift " + quoted(whole) +
-            ": hours run from 00 to 23 (24:00 only as the end of a shift)";
+    error = "bad time " + quoted(t) + " in shift " + quoted(whole) + " on " + std::string(where) +
+            " (hours run from 00 to 23; 24:00 may only end a shift)";
     return std::nullopt;
   }
   return h * 60 + m;
@@ -54,10 +57,10 @@ std::optional<int> parse_hhmm(std::string_view t, std::string_view whole, bool e
 
 }  // namespace
 
-std::optional<std::int64_t> parse_date(std::string_view text, std::string& error) {
+std::optional<std::int64_t> parse_date(std::string_view text, std::string& reason) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !all_digits(text.substr(0, 4)) ||
       !all_digits(text.substr(5, 2)) || !all_digits(text.substr(8, 2))) {
-    error = "bad date " + quoted(text) + ": expected YYYY-MM-DD, e.g. 2026-02-15";
+    reason = "expected YYYY-MM-DD, like 2026-02-15";
     return std::nullopt;
   }
   using namespace std::chrono;
@@ -65,36 +68,41 @@ std::optional<std::int64_t> parse_date(std::string_view text, std::string& error
   const unsigned mo = static_cast<unsigned>(to_int(text.substr(5, 2)));
   const unsigned d = static_cast<unsigned>(to_int(text.substr(8, 2)));
   if (mo < 1 || mo > 12) {
-    error = "bad date " + quoted(text) + ": there is no month " + std::string(text.substr(5, 2));
+    reason = "there is no month " + std::string(text.substr(5, 2));
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{mo}, day{d}};
   if (!ymd.ok()) {
-    error = "bad date " + quoted(text) + ": " + std::string(text.substr(0, 7)) + " has no day " +
-            std::string(text.substr(8, 2));
+    reason = std::string(text.substr(0, 7)) + " has no day " + std::string(text.substr(8, 2));
     return std::nullopt;
   }
   return sys_days{ymd}.time_since_epoch().count();
 }
 
-std::optional<work_interval> parse_shift(std::string_view text, std::string& error) {
+std::optional<work_interval> parse_shift(std::string_view text, std::string_view where,
+                                         std::string& error) {
   const auto dash = text.find('-');
   if (dash == std::string_view::npos) {
-    error = "bad shift " + quoted(text) + ": expected HH:MM-HH:MM, e.g. \"09:00-12:00\"";
+    error =
+        "bad shift " + quoted(text) + " on " + std::string(where) + " " + std::string(shape_hint);
     return std::nullopt;
   }
-  const auto start = parse_hhmm(trim(text.substr(0, dash)), text, false, error);
+  const auto start = parse_hhmm(trim(text.substr(0, dash)), text, where, false, error);
   if (!start) return std::nullopt;
-  const auto end = parse_hhmm(trim(text.substr(dash + 1)), text, true, error);
+  const auto end = parse_hhmm(trim(text.substr(dash + 1)), text, where, true, error);
   if (!end) return std::nullopt;
   if (*end == *start) {
-    error = "shift " + quoted(text) + " is empty: it ends when it starts";
+    error = "shift " + quoted(text) + " on " + std::string(where) + " is empty";
     return std::nullopt;
   }
   if (*end < *start) {
-    error = "shift " + quoted(text) +
-            " ends before it starts; a shift past midnight is written as two, e.g. "
-            "\"20:00-24:00\" on one day and \"00:00-08:00\" on the next";
+    std::string night = "shift " + quoted(text) + " on " + std::string(where) +
+                        " ends before it starts (a shift past midnight is written as two: ";
+    append_hhmm(night, *start);
+    night += "-24:00 on one day, 00:00-";
+    append_hhmm(night, *end);
+    night += " on the next)";
+    error = std::move(night);
     return std::nullopt;
   }
   return work_interval{*start, *end};
@@ -110,7 +118,7 @@ std::optional<int> parse_utc_offset(std::string_view text, std::string& error) {
     if (m < 60 && total <= 14 * 60) return text[0] == '-' ? -total : total;
   }
   error = "bad utc_offset " + quoted(text) +
-          ": expected +HH:MM or -HH:MM between -14:00 and +14:00, e.g. \"+08:00\"";
+          " (expected +HH:MM or -HH:MM between -14:00 and +14:00, like +08:00)";
   return std::nullopt;
 }
 

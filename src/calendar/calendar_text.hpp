@@ -12,13 +12,15 @@
 
 namespace crmflow::calendar_text {
 
-// `2026-02-15` -> days since 1970-01-01. On failure sets `error` to why, e.g.
-// `bad date "2026-02-30": 2026-02 has no day 30` or `bad date "2026/02/15": expected YYYY-MM-DD`.
-std::optional<std::int64_t> parse_date(std::string_view text, std::string& error);
+// `2026-02-15` -> days since 1970-01-01. On failure sets `reason` to why, without the date:
+// `2026-02 has no day 30`, `there is no month 13`, `expected YYYY-MM-DD, like 2026-02-15`.
+std::optional<std::int64_t> parse_date(std::string_view text, std::string& reason);
 
-// `09:00-12:00` (spaces around `-` allowed; `24:00` only as an end). Errors name the shift and
-// what is wrong: a bad hour, bad minutes, the wrong shape, an end at or before the start.
-std::optional<work_interval> parse_shift(std::string_view text, std::string& error);
+// `09:00-12:00` (spaces around `-` allowed; `24:00` only as an end). `where` ("mon",
+// "2026-02-13") goes into the message. Errors name the shift and what is wrong: a bad hour,
+// bad minutes, the wrong shape, an end at or before the start (with how to split a night shift).
+std::optional<work_interval> parse_shift(std::string_view text, std::string_view where,
+                                         std::string& error);
 
 // `+08:00`, `-05:30`, `Z` -> minutes east of UTC, at most ±14:00.
 std::optional<int> parse_utc_offset(std::string_view text, std::string& error);

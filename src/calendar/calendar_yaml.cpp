@@ -1,29 +1,77 @@
+// One walk over the `calendars:` section, written once against a small node interface and
+// instantiated for the loader's tree (loader::ynode) and for yaml-cpp's YAML::Node.
 #include "calendar/calendar_yaml.hpp"
 
 #include <yaml-cpp/yaml.h>
 
 #include <map>
-#include <set>
 #include <stdexcept>
 
 #include "calendar/calendar_text.hpp"
+#include "loader/yaml_reader.hpp"
 
 namespace crmflow::calendar_yaml {
 namespace {
 
+// ---- the two node types -----------------------------------------------------------------
+
+struct ynode_access {
+  using node = loader::ynode;
+  static bool is_null(const node& n) { return n.is_null(); }
+  static bool is_scalar(const node& n) { return n.is_scalar(); }
+  static bool is_sequence(const node& n) { return n.is_sequence(); }
+  static bool is_map(const node& n) { return n.is_map(); }
+  static const std::string& text(const node& n) { return n.text; }
+  static int line(const node& n) { return n.line; }
+  static int column(const node& n) { return n.column; }
+  static const char* describe(const node& n) { return loader::describe(n.kind); }
+  template <class F>
+  static void items(const node& n, F&& f) {
+    for (const node& item : n.items) f(item);
+  }
+  template <class F>
+  static void entries(const node& n, F&& f) {
+    for (const auto& [k, v] : n.entries) f(k, v);
+  }
+};
+
+struct yaml_cpp_access {
+  using node = YAML::Node;
+  static bool is_null(const node& n) { return n.IsNull(); }
+  static bool is_scalar(const node& n) { return n.IsScalar(); }
+  static bool is_sequence(const node& n) { return n.IsSequence(); }
+  static bool is_map(const node& n) { return n.IsMap(); }
+  static const std::string& text(const node& n) { return n.Scalar(); }
+  static int line(const node& n) { return n.Mark().line < 0 ? 1 : n.Mark().line + 1; }
+  static int column(const node& n) { return n.Mark().column < 0 ? 1 : n.Mark().column + 1; }
+  static const char* describe(const node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Map:
+        return "a map";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Scalar:
+        return "a single value";
+      default:
+        return "nothing";
+    }
+  }
+  template <class F>
+  static void items(const node& n, F&& f) {
+    for (const auto& item : n) f(item);
+  }
+  template <class F>
+  static void entries(const node& n, F&& f) {
+    for (const auto& kv : n) f(kv.first, kv.second);
+  }
+};
+
+// ---- the walk ---------------------------------------------------------------------------
+
 constexpr std::string_view allowed_keys = "label, utc_offset, week, holidays, workdays, overrides";
 constexpr std::int64_t max_range_days = 366;
 
-const char* describe(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a single value";
-    default: return "nothing";
-  }
-}
-
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 bool is_identifier(std::string_view s) {
   if (s.empty()) return false;
@@ -34,33 +82,49 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
-// One calendar's walk. Collects everything, reports as it goes, builds only if clean.
+std::chrono::year_month_day to_ymd(std::int64_t day) {
+  return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{day}}};
+}
+
+// One calendar. Reports as it goes, builds only if nothing was wrong.
+template <class A>
 class walker {
+  using node = typename A::node;
+
  public:
   walker(std::string_view name, const std::string& file, std::vector<diagnostic>& out)
       : name_(name), file_(file), out_(out), builder_(std::string(name)) {}
 
-  std::optional<calendar> run(const YAML::Node& node) {
-    if (!node.IsMap()) {
-      error(node, "calendar " + name_ + ": expected a map with keys " +
-                      std::string(allowed_keys) + ", found " + describe(node));
+  std::optional<calendar> run(const node& n) {
+    if (!A::is_map(n)) {
+      error(n, "calendar " + name_ + ": expected a map with keys " + std::string(allowed_keys) +
+                   ", found " + A::describe(n));
       return std::nullopt;
     }
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-      const YAML::Node& key = kv.first;
-      const YAML::Node& value = kv.second;
-      const std::string k = key.IsScalar() ? key.Scalar() : std::string();
-      if (!seen.insert(k).second) {
-        error(key, "duplicate key " + quoted(k) + " in calendar " + name_);
-        continue;
+    std::map<std::string, int> seen;  // key -> line
+    A::entries(n, [&](const node& key, const node& value) {
+      if (!A::is_scalar(key)) {
+        error(key, "expected a key name in calendar " + name_ + ", found " + A::describe(key));
+        return;
+      }
+      const std::string& k = A::text(key);
+      if (k != "label" && k != "utc_offset" && k != "week" && k != "holidays" && k != "workdays" &&
+          k != "overrides") {
+        error(key, "unknown key " + quoted(k) + " in calendar " + name_ +
+                       " (expected one of: " + std::string(allowed_keys) + ")");
+        return;
+      }
+      if (const auto [it, fresh] = seen.try_emplace(k, A::line(key)); !fresh) {
+        error(key, "duplicate key " + quoted(k) + " in calendar " + name_ + " (first at line " +
+                       std::to_string(it->second) + ")");
+        return;
       }
       if (k == "label") {
-        if (scalar(value, "label", "a text")) builder_.label(value.Scalar());
+        if (scalar(value, "label", "a text")) builder_.label(A::text(value));
       } else if (k == "utc_offset") {
-        if (!scalar(value, "utc_offset", "an offset such as \"+08:00\"")) continue;
+        if (!scalar(value, "utc_offset", "an offset like +08:00")) return;
         std::string err;
-        if (auto off = calendar_text::parse_utc_offset(value.Scalar(), err))
+        if (auto off = calendar_text::parse_utc_offset(A::text(value), err))
           builder_.utc_offset_minutes(*off);
         else
           error(value, err);
@@ -68,31 +132,27 @@ class walker {
         week(value);
       } else if (k == "holidays") {
         holidays(value);
-      } else if (k == "workdays") {
-        dated_map(value, "workdays", kind::workday);
-      } else if (k == "overrides") {
-        dated_map(value, "overrides", kind::override_);
       } else {
-        error(key, "unknown key " + quoted(k) + " in calendar " + name_ + "; allowed keys: " +
-                       std::string(allowed_keys));
+        dated_map(value, k, k == "workdays" ? kind::workday : kind::override_);
       }
+    });
+    // Checked at the end: `week` may come after `workdays` in the file.
+    for (const auto& [day, b] : borrowed_) {
+      const std::string wd(to_string(b.as));
+      if (!has_week_hours_[static_cast<std::size_t>(b.as)])
+        error(b.line, b.column,
+              "workday " + calendar_text::format_date(day) + " takes the hours of " + wd +
+                  ", but " + wd + " has no hours in week");
     }
-    for (const auto& [day, w] : borrowed_) {
-      if (!has_week_hours_[static_cast<std::size_t>(w.as)])
-        error(w.line, w.column,
-              "workday " + calendar_text::format_date(day) + " takes the hours of " +
-                  std::string(to_string(w.as)) + ", but " + std::string(to_string(w.as)) +
-                  " has no hours under week");
-    }
-    if (errors_ == 0 && !any_week_hours_) {
-      error(node, "calendar " + name_ +
-                      " has no working hours: give at least one weekday hours under week");
-    }
+    if (errors_ == 0 && !any_week_hours_)
+      error(n, "calendar " + name_ +
+                   " has no working hours (give at least one weekday hours in "
+                   "week)");
     if (errors_ > 0) return std::nullopt;
     try {
       return builder_.build();
-    } catch (const std::exception& e) {  // the checks above should make this unreachable
-      error(node, e.what());
+    } catch (const std::exception& e) {  // unreachable: everything was checked above
+      error(n, e.what());
       return std::nullopt;
     }
   }
@@ -101,7 +161,7 @@ class walker {
   enum class kind { holiday, workday, override_ };
   struct place {
     kind what;
-    int line, column;
+    int line;
   };
   struct borrow {
     weekday as;
@@ -112,48 +172,41 @@ class walker {
     ++errors_;
     out_.push_back({severity::error, file_, line, column, std::move(message)});
   }
-  void error(const YAML::Node& at, std::string message) {
-    const YAML::Mark m = at.Mark();
-    error(m.line + 1, m.column + 1, std::move(message));
+  void error(const node& at, std::string message) {
+    error(A::line(at), A::column(at), std::move(message));
   }
 
-  bool scalar(const YAML::Node& value, std::string_view key, std::string_view what) {
-    if (value.IsScalar()) return true;
-    error(value, std::string(key) + ": expected " + std::string(what) + ", found " +
-                     describe(value));
+  bool scalar(const node& value, std::string_view key, std::string_view what) {
+    if (A::is_scalar(value)) return true;
+    error(value,
+          std::string(key) + ": expected " + std::string(what) + ", found " + A::describe(value));
     return false;
   }
 
-  // A day's hours: a list of shifts, one shift, or nothing (off). `where` is "mon" or a date.
-  std::optional<std::vector<work_interval>> shifts(const YAML::Node& value,
-                                                   const std::string& where) {
-    std::vector<YAML::Node> items;
-    if (value.IsNull()) return std::vector<work_interval>{};
-    if (value.IsScalar()) {
-      items.push_back(value);
-    } else if (value.IsSequence()) {
-      for (const auto& item : value) items.push_back(item);
-    } else {
-      error(value, "hours for " + where + ": expected a list of shifts such as " +
-                       "[\"09:00-12:00\", \"13:30-18:00\"], found " + describe(value));
+  // A day's hours: a list of shifts, one shift, or nothing (off). `where`: "mon", a date.
+  std::optional<std::vector<work_interval>> shifts(const node& value, const std::string& where) {
+    std::vector<work_interval> hours;
+    if (A::is_null(value)) return hours;
+    if (!A::is_scalar(value) && !A::is_sequence(value)) {
+      error(value, "hours on " + where +
+                       ": expected a list of shifts like [09:00-12:00, 13:30-18:00], found " +
+                       A::describe(value));
       return std::nullopt;
     }
-    std::vector<work_interval> hours;
-    std::vector<const YAML::Node*> at;
     bool ok = true;
-    for (const YAML::Node& item : items) {
-      if (!item.IsScalar()) {
-        error(item, "hours for " + where + ": expected a shift such as \"09:00-12:00\", found " +
-                        describe(item));
+    auto one = [&](const node& item) {
+      if (!A::is_scalar(item)) {
+        error(item, "hours on " + where + ": expected a shift like 09:00-12:00, found " +
+                        A::describe(item));
         ok = false;
-        continue;
+        return;
       }
       std::string err;
-      const auto w = calendar_text::parse_shift(item.Scalar(), err);
+      const auto w = calendar_text::parse_shift(A::text(item), where, err);
       if (!w) {
-        error(item, where + ": " + err);
+        error(item, err);
         ok = false;
-        continue;
+        return;
       }
       for (const work_interval& earlier : hours) {
         if (earlier.start < w->end && w->start < earlier.end) {
@@ -164,152 +217,153 @@ class walker {
         }
       }
       hours.push_back(*w);
-    }
+    };
+    if (A::is_scalar(value))
+      one(value);
+    else
+      A::items(value, one);
     if (!ok) return std::nullopt;
     return hours;
   }
 
-  void week(const YAML::Node& value) {
-    if (!value.IsMap()) {
+  void week(const node& value) {
+    if (!A::is_map(value)) {
       error(value, "week: expected a map from weekdays (" +
                        std::string(calendar_text::weekday_list) + ") to shifts, found " +
-                       describe(value));
+                       A::describe(value));
       return;
     }
-    bool seen[7] = {};
-    for (const auto& kv : value) {
-      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+    std::map<std::size_t, int> seen;  // weekday -> line
+    A::entries(value, [&](const node& key, const node& hours_node) {
+      const std::string k = A::is_scalar(key) ? A::text(key) : std::string();
       const auto day = calendar_text::parse_weekday(k);
       if (!day) {
-        error(kv.first, "unknown weekday " + quoted(k) + " under week; expected one of " +
-                            std::string(calendar_text::weekday_list));
-        continue;
+        error(key, "unknown weekday " + quoted(k) + " in week (expected one of: " +
+                       std::string(calendar_text::weekday_list) + ")");
+        return;
       }
       const auto i = static_cast<std::size_t>(*day);
-      if (seen[i]) {
-        error(kv.first, "duplicate weekday " + quoted(k) + " under week");
-        continue;
+      if (const auto [it, fresh] = seen.try_emplace(i, A::line(key)); !fresh) {
+        error(key, "duplicate weekday " + quoted(k) + " in week (first at line " +
+                       std::to_string(it->second) + ")");
+        return;
       }
-      seen[i] = true;
-      if (auto hours = shifts(kv.second, k)) {
+      if (auto hours = shifts(hours_node, k)) {
         has_week_hours_[i] = !hours->empty();
         any_week_hours_ = any_week_hours_ || !hours->empty();
         builder_.week_hours(*day, std::move(*hours));
       }
-    }
+    });
   }
 
-  // Records that `day` has meaning `what`, at `at`. False (and reported) on a conflict.
-  bool claim(std::int64_t day, kind what, const YAML::Node& at) {
+  // Records that `day` means `what` (written at `at`). False, and reported, on a conflict; a
+  // date in two holiday ranges is no conflict (false, not reported).
+  bool claim(std::int64_t day, kind what, const node& at) {
     static constexpr const char* names[] = {"a holiday", "a workday", "an override"};
-    const YAML::Mark m = at.Mark();
-    const auto [it, fresh] = claimed_.try_emplace(day, place{what, m.line + 1, m.column + 1});
+    const auto [it, fresh] = claimed_.try_emplace(day, place{what, A::line(at)});
     if (fresh) return true;
-    if (it->second.what == kind::holiday && what == kind::holiday) return false;  // harmless
+    if (it->second.what == kind::holiday && what == kind::holiday) return false;
     const std::string date = calendar_text::format_date(day);
     if (it->second.what == what)
-      error(at, "duplicate date " + date + " (already at line " +
-                    std::to_string(it->second.line) + ")");
+      error(at,
+            "duplicate date " + date + " (first at line " + std::to_string(it->second.line) + ")");
     else
       error(at, date + " is both " + names[static_cast<int>(it->second.what)] + " (line " +
                     std::to_string(it->second.line) + ") and " + names[static_cast<int>(what)]);
     return false;
   }
 
-  void holidays(const YAML::Node& value) {
-    if (!value.IsSequence()) {
-      error(value, "holidays: expected a list of dates (2026-02-15) or ranges "
-                   "(\"2026-02-15..2026-02-23\"), found " + std::string(describe(value)));
+  void holidays(const node& value) {
+    if (!A::is_sequence(value)) {
+      error(value, std::string("holidays: expected a list of dates (2026-02-15) or ranges "
+                               "(2026-02-15..2026-02-23), found ") +
+                       A::describe(value));
       return;
     }
-    for (const auto& item : value) {
-      if (!item.IsScalar()) {
-        error(item, std::string("holidays: expected a date or a range, found ") + describe(item));
-        continue;
+    A::items(value, [&](const node& item) {
+      if (!A::is_scalar(item)) {
+        error(item,
+              std::string("holidays: expected a date or a range, found ") + A::describe(item));
+        return;
       }
-      const std::string& text = item.Scalar();
-      std::string err;
+      const std::string& text = A::text(item);
+      std::string why;
       const auto dots = text.find("..");
       if (dots == std::string::npos) {
-        if (const auto day = calendar_text::parse_date(text, err)) {
+        if (const auto day = calendar_text::parse_date(text, why)) {
           if (claim(*day, kind::holiday, item)) builder_.holiday(to_ymd(*day));
         } else {
-          error(item, err);
+          error(item, "bad date " + quoted(text) + " (" + why + ")");
         }
-        continue;
+        return;
       }
-      const auto from = calendar_text::parse_date(std::string_view(text).substr(0, dots), err);
-      if (!from) {
-        error(item, err + " in range " + quoted(text));
-        continue;
+      std::int64_t ends[2];
+      for (int i = 0; i < 2; ++i) {
+        const std::string_view part = i == 0 ? std::string_view(text).substr(0, dots)
+                                             : std::string_view(text).substr(dots + 2);
+        const auto day = calendar_text::parse_date(part, why);
+        if (!day) {
+          error(item, "bad date " + quoted(part) + " in range " + quoted(text) + " (" + why + ")");
+          return;
+        }
+        ends[i] = *day;
       }
-      const auto to = calendar_text::parse_date(std::string_view(text).substr(dots + 2), err);
-      if (!to) {
-        error(item, err + " in range " + quoted(text));
-        continue;
+      if (ends[1] < ends[0]) {
+        error(item, "bad range " + quoted(text) + " (it ends before it starts)");
+        return;
       }
-      if (*to < *from) {
-        error(item, "bad range " + quoted(text) + ": it ends before it starts");
-        continue;
+      if (ends[1] - ends[0] >= max_range_days) {
+        error(item, "bad range " + quoted(text) + " (longer than " +
+                        std::to_string(max_range_days) + " days)");
+        return;
       }
-      if (*to - *from >= max_range_days) {
-        error(item, "bad range " + quoted(text) + ": longer than " +
-                        std::to_string(max_range_days) + " days");
-        continue;
-      }
-      for (std::int64_t d = *from; d <= *to; ++d)
+      for (std::int64_t d = ends[0]; d <= ends[1]; ++d)
         if (claim(d, kind::holiday, item)) builder_.holiday(to_ymd(d));
-    }
+    });
   }
 
-  void dated_map(const YAML::Node& value, std::string_view key, kind what) {
-    if (!value.IsMap()) {
-      error(value, std::string(key) + ": expected a map from dates to " +
+  void dated_map(const node& value, const std::string& key, kind what) {
+    if (!A::is_map(value)) {
+      error(value, key + ": expected a map from dates to " +
                        (what == kind::workday ? "a weekday or shifts" : "shifts") + ", found " +
-                       describe(value));
+                       A::describe(value));
       return;
     }
-    for (const auto& kv : value) {
-      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
-      std::string err;
-      const auto day = calendar_text::parse_date(k, err);
+    A::entries(value, [&](const node& date_node, const node& v) {
+      const std::string k = A::is_scalar(date_node) ? A::text(date_node) : std::string();
+      std::string why;
+      const auto day = calendar_text::parse_date(k, why);
       if (!day) {
-        error(kv.first, err);
-        continue;
+        error(date_node, "bad date " + quoted(k) + " (" + why + ")");
+        return;
       }
       const std::string date = calendar_text::format_date(*day);
-      const YAML::Node& v = kv.second;
-      if (what == kind::workday && v.IsScalar() && v.Scalar().find(':') == std::string::npos) {
-        const auto as = calendar_text::parse_weekday(v.Scalar());
+      if (what == kind::workday && A::is_scalar(v) && A::text(v).find(':') == std::string::npos) {
+        const auto as = calendar_text::parse_weekday(A::text(v));
         if (!as) {
           error(v, "workday " + date + ": expected a weekday (" +
-                       std::string(calendar_text::weekday_list) +
-                       ") or a list of shifts, found " + quoted(v.Scalar()));
-          continue;
+                       std::string(calendar_text::weekday_list) + ") or a list of shifts, found " +
+                       quoted(A::text(v)));
+          return;
         }
-        if (!claim(*day, what, kv.first)) continue;
-        const YAML::Mark m = v.Mark();
-        borrowed_[*day] = borrow{*as, m.line + 1, m.column + 1};
+        if (!claim(*day, what, date_node)) return;
+        borrowed_[*day] = borrow{*as, A::line(v), A::column(v)};
         builder_.workday(to_ymd(*day), *as);
-        continue;
+        return;
       }
       auto hours = shifts(v, date);
-      if (!hours) continue;
+      if (!hours) return;
       if (what == kind::workday && hours->empty()) {
-        error(v, "workday " + date + " has no hours: give a weekday (" +
-                     std::string(calendar_text::weekday_list) + ") or a list of shifts");
-        continue;
+        error(v, "workday " + date + " has no hours (give a weekday (" +
+                     std::string(calendar_text::weekday_list) + ") or a list of shifts)");
+        return;
       }
-      if (!claim(*day, what, kv.first)) continue;
+      if (!claim(*day, what, date_node)) return;
       if (what == kind::workday)
         builder_.workday(to_ymd(*day), std::move(*hours));
       else
         builder_.override_hours(to_ymd(*day), std::move(*hours));
-    }
-  }
-
-  static std::chrono::year_month_day to_ymd(std::int64_t day) {
-    return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{day}}};
+    });
   }
 
   std::string name_;
@@ -323,57 +377,81 @@ class walker {
   std::map<std::int64_t, borrow> borrowed_;
 };
 
+template <class A>
+std::vector<calendar> walk_calendars(const typename A::node& n, const std::string& file,
+                                     std::vector<diagnostic>& out) {
+  std::vector<calendar> result;
+  if (A::is_null(n)) return result;
+  if (!A::is_map(n)) {
+    out.push_back({severity::error, file, A::line(n), A::column(n),
+                   std::string("calendars: expected a map from calendar names to calendars, "
+                               "found ") +
+                       A::describe(n)});
+    return result;
+  }
+  std::map<std::string, int> names;
+  A::entries(n, [&](const typename A::node& key, const typename A::node& value) {
+    const std::string name = A::is_scalar(key) ? A::text(key) : std::string();
+    if (!is_identifier(name)) {
+      out.push_back({severity::error, file, A::line(key), A::column(key),
+                     "bad calendar name " + quoted(name) +
+                         " (a name is ASCII letters, digits and '_', starting with a letter)"});
+      return;
+    }
+    if (const auto [it, fresh] = names.try_emplace(name, A::line(key)); !fresh) {
+      out.push_back({severity::error, file, A::line(key), A::column(key),
+                     "duplicate calendar " + quoted(name) + " (first defined at line " +
+                         std::to_string(it->second) + ")"});
+      return;
+    }
+    if (auto cal = walker<A>(name, file, out).run(value)) result.push_back(std::move(*cal));
+  });
+  return result;
+}
+
 }  // namespace
+
+std::optional<calendar> parse_calendar(const loader::ynode& node, std::string_view name,
+                                       const std::string& file, std::vector<diagnostic>& out) {
+  return walker<ynode_access>(name, file, out).run(node);
+}
+
+std::vector<calendar> parse_calendars(const loader::ynode& node, const std::string& file,
+                                      std::vector<diagnostic>& out) {
+  return walk_calendars<ynode_access>(node, file, out);
+}
 
 std::optional<calendar> parse_calendar(const YAML::Node& node, std::string_view name,
                                        const std::string& file, std::vector<diagnostic>& out) {
-  return walker(name, file, out).run(node);
+  return walker<yaml_cpp_access>(name, file, out).run(node);
 }
 
 std::vector<calendar> parse_calendars(const YAML::Node& node, const std::string& file,
                                       std::vector<diagnostic>& out) {
-  std::vector<calendar> result;
-  if (node.IsNull()) return result;
-  if (!node.IsMap()) {
-    const YAML::Mark m = node.Mark();
-    out.push_back({severity::error, file, m.line + 1, m.column + 1,
-                   std::string("calendars: expected a map from calendar names to calendars, "
-                               "found ") + describe(node)});
-    return result;
-  }
-  std::set<std::string> names;
-  for (const auto& kv : node) {
-    const YAML::Mark m = kv.first.Mark();
-    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
-    if (!is_identifier(name)) {
-      out.push_back({severity::error, file, m.line + 1, m.column + 1,
-                     "bad calendar name " + quoted(name) +
-                         ": expected letters, digits and _, starting with a letter"});
-      continue;
-    }
-    if (!names.insert(name).second) {
-      out.push_back({severity::error, file, m.line + 1, m.column + 1,
-                     "duplicate calendar " + quoted(name)});
-      continue;
-    }
-    if (auto cal = parse_calendar(kv.second, name, file, out)) result.push_back(std::move(*cal));
-  }
-  return result;
+  return walk_calendars<yaml_cpp_access>(node, file, out);
 }
 
 std::vector<calendar> parse_calendars_yaml(std::string_view text, const std::string& file,
-                                           std::vector<diagnostic>& out) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    out.push_back({severity::error, file, e.mark.line + 1, e.mark.column + 1, e.msg});
+                                           std::vector<diagnostic>& out, front_end via) {
+  if (via == front_end::yaml_cpp) {
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      out.push_back({severity::error, file, e.mark.line < 0 ? 1 : e.mark.line + 1,
+                     e.mark.column < 0 ? 1 : e.mark.column + 1, "malformed YAML: " + e.msg});
+      return {};
+    }
+    if (!doc.IsMap()) return {};
+    for (const auto& kv : doc)
+      if (kv.first.IsScalar() && kv.first.Scalar() == "calendars")
+        return parse_calendars(kv.second, file, out);
     return {};
   }
-  if (!doc.IsMap()) return {};
-  for (const auto& kv : doc)
-    if (kv.first.IsScalar() && kv.first.Scalar() == "calendars")
-      return parse_calendars(kv.second, file, out);
+  const auto root = loader::read_yaml(text, file, out);
+  if (!root || !root->is_map()) return {};
+  for (const auto& [k, v] : root->entries)
+    if (k.is_scalar() && k.text == "calendars") return parse_calendars(v, file, out);
   return {};
 }
 
