@@ -42,6 +42,7 @@ flows:
               - notify: "{unit}"
                 message: "投诉 {case} 已分派：{unit}"
               - start_timer: reply
+              - start_timer: remind
       assigned:
         on:
           escalate:
@@ -64,6 +65,12 @@ flows:
           - alarm: reply_overdue
             to: customer_centre
             message: "投诉 {case}：{unit} 超时"
+      - name: remind
+        after: 30m
+        do:
+          - alarm: reply_late
+            to: customer_centre
+            message: "投诉 {case}：{unit} 30分钟未回复"
 )";
 
 // 2026-03-02T09:15:00+08:00
@@ -93,11 +100,11 @@ void run_story(engine& eng, const rule_set& rules) {
   data_record d;
   d.set(*rules.find_slot(0, assign, "unit"), eng.intern("工程维修"));
   BOOST_TEST(eng.post(c, assign, d, t0 + m).accepted());
-  BOOST_TEST(eng.advance_to(t0 + m + h) == 1u);
-  BOOST_TEST(eng.post(c, escalate, {}, t0 + 2 * h).accepted());
+  BOOST_TEST(eng.advance_to(t0 + 31 * m) == 1u);
+  BOOST_TEST(eng.post(c, escalate, {}, t0 + h).accepted());
   BOOST_TEST(eng.state_name(c) == "closed");
-  BOOST_TEST(eng.post(c, assign, d, t0 + 2 * h).status == status::no_transition);
-  BOOST_TEST(eng.post(42, assign, d, t0 + 2 * h).status == status::unknown_case);
+  BOOST_TEST(eng.post(c, assign, d, t0 + h).status == status::no_transition);
+  BOOST_TEST(eng.post(42, assign, d, t0 + h).status == status::unknown_case);
 }
 
 const lines story_audit = {
@@ -106,16 +113,17 @@ const lines story_audit = {
     "info 2026-03-02T09:16:00+08:00 case=C-1 set unit = 工程维修",
     "info 2026-03-02T09:16:00+08:00 case=C-1 notify 工程维修: 投诉 C-1 已分派：工程维修",
     "info 2026-03-02T09:16:00+08:00 case=C-1 start_timer reply due=2026-03-02T10:16:00+08:00",
-    "info 2026-03-02T10:16:00+08:00 case=C-1 deadline reply",
-    "info 2026-03-02T10:16:00+08:00 case=C-1 alarm reply_overdue to=customer_centre: 投诉 C-1：工程维修 超时",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 event=escalate (posted) assigned -> assigned (internal)",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 set level = major",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 alarm escalated to=head_of_department: 投诉 C-1 升级为major",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 cancel_timer reply",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 emit done",
-    "info 2026-03-02T11:15:00+08:00 case=C-1 event=done (emitted) assigned -> closed",
-    "warning 2026-03-02T11:15:00+08:00 case=C-1 rejected event=assign reason=no_transition",
-    "warning 2026-03-02T11:15:00+08:00 case=#42 rejected event=? reason=unknown_case",
+    "info 2026-03-02T09:16:00+08:00 case=C-1 start_timer remind due=2026-03-02T09:46:00+08:00",
+    "info 2026-03-02T09:46:00+08:00 case=C-1 deadline remind",
+    "info 2026-03-02T09:46:00+08:00 case=C-1 alarm reply_late to=customer_centre: 投诉 C-1：工程维修 30分钟未回复",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 event=escalate (posted) assigned -> assigned (internal)",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 set level = major",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 alarm escalated to=head_of_department: 投诉 C-1 升级为major",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 cancel_timer reply",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 emit done",
+    "info 2026-03-02T10:15:00+08:00 case=C-1 event=done (emitted) assigned -> closed",
+    "warning 2026-03-02T10:15:00+08:00 case=C-1 rejected event=assign reason=no_transition",
+    "warning 2026-03-02T10:15:00+08:00 case=#42 rejected event=? reason=unknown_case",
 };
 
 // Captures everything written to file descriptors 1 and 2 (printf, std::cout, std::cerr,
@@ -212,8 +220,8 @@ BOOST_AUTO_TEST_CASE(the_host_filters_by_level) {
   engine eng(rules, opt);
   run_story(eng, *rules);
   BOOST_TEST(split_lines(out.str()) ==
-             (lines{"warning 2026-03-02T11:15:00+08:00 case=C-1 rejected event=assign reason=no_transition",
-                    "warning 2026-03-02T11:15:00+08:00 case=#42 rejected event=? reason=unknown_case"}));
+             (lines{"warning 2026-03-02T10:15:00+08:00 case=C-1 rejected event=assign reason=no_transition",
+                    "warning 2026-03-02T10:15:00+08:00 case=#42 rejected event=? reason=unknown_case"}));
 }
 
 BOOST_AUTO_TEST_CASE(display_offset_applies_to_audit_times) {
@@ -251,6 +259,7 @@ BOOST_AUTO_TEST_CASE(audit_names_anonymous_cases_by_their_id) {
                  "info 2026-03-02T09:15:00+08:00 case=#1 set unit = 保安",
                  "info 2026-03-02T09:15:00+08:00 case=#1 notify 保安: 投诉 #1 已分派：保安",
                  "info 2026-03-02T09:15:00+08:00 case=#1 start_timer reply due=2026-03-02T10:15:00+08:00",
+                 "info 2026-03-02T09:15:00+08:00 case=#1 start_timer remind due=2026-03-02T09:45:00+08:00",
                  "warning 2026-03-02T09:15:00+08:00 case=#1 rejected event=assign reason=no_transition",
              }));
 }
@@ -264,7 +273,7 @@ BOOST_AUTO_TEST_CASE(an_engine_without_log_or_observer_writes_nothing) {
     engine eng(rules);
     run_story(eng, *rules);
     eng.create_case(0, "", t0 + 3 * h);
-    BOOST_TEST(eng.advance_to(t0 + 10 * d) == 0u);
+    BOOST_TEST(eng.advance_to(t0 + 10 * d) == 0u);  // the anonymous case has no timers yet
     captured = capture.finish();
   }
   BOOST_TEST(captured == "");

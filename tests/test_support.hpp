@@ -18,8 +18,32 @@
 #include <utility>
 #include <vector>
 
+namespace crmflow_test {
+// Lines of text (records, deadlines, history). A type of its own so that BOOST_TEST compares two
+// of them as values and prints both in full when they differ (Boost.Test's collection
+// comparison prints nothing useful for strings).
+struct lines : std::vector<std::string> {
+  using std::vector<std::string>::vector;
+  lines() = default;
+  lines(std::vector<std::string> v) : std::vector<std::string>(std::move(v)) {}
+};
+}  // namespace crmflow_test
+
+namespace boost::unit_test {
+template <>
+struct is_forward_iterable<crmflow_test::lines> : std::false_type {};
+}  // namespace boost::unit_test
+
 // Lets BOOST_TEST print what it compares.
 namespace boost::test_tools::tt_detail {
+template <>
+struct print_log_value<crmflow_test::lines> {
+  void operator()(std::ostream& os, const crmflow_test::lines& v) {
+    os << "{";
+    for (const std::string& x : v) os << "\n    \"" << x << "\"";
+    os << "}";
+  }
+};
 template <class T>
 struct print_log_value<std::optional<T>> {
   void operator()(std::ostream& os, const std::optional<T>& v) {
@@ -70,12 +94,22 @@ inline std::string value_text(const engine& e, case_id c, field_id f, raw_value 
 
 // Every observer callback as one line, e.g.
 //   "transition C-1 received->assigned assign posted @2000"
+// With `origin` set, times print relative to it: "@R+1d2h" (and "due=R+1h").
 class recorder final : public observer {
  public:
   std::vector<std::string> lines;
+  std::optional<timestamp> origin;
+  std::vector<std::uint32_t> transitions;  // every transition taken, by index
+  std::vector<timer_id> timers_fired;
+
+  std::string time_text(timestamp t) const {
+    if (!origin) return std::to_string(t);
+    if (t < *origin) return "R-" + format_duration(*origin - t);
+    return "R+" + format_duration(t - *origin);
+  }
 
   // The lines so far, and forget them.
-  std::vector<std::string> take() { return std::exchange(lines, {}); }
+  crmflow_test::lines take() { return crmflow_test::lines(std::exchange(lines, {})); }
 
   void on_created(const engine& e, const created_record& r) override {
     add(r.at, "created", case_label(e, r.id), e.rules().flow(r.flow).states[r.state].name);
@@ -85,6 +119,7 @@ class recorder final : public observer {
     std::string text = fl.states[r.from].name + "->" + fl.states[r.to].name + " " +
                        fl.events[r.event].name + " " + std::string(to_string(r.why));
     if (r.internal) text += " internal";
+    transitions.push_back(r.transition);
     add(r.at, "transition", case_label(e, r.id), text);
   }
   void on_action(const engine& e, const action_record& r) override {
@@ -97,7 +132,7 @@ class recorder final : public observer {
         break;
       case detail::action_kind::start_timer:
         add(r.at, "start_timer", case_label(e, r.id),
-            fl.timers[a.target].name + " due=" + std::to_string(r.value));
+            fl.timers[a.target].name + " due=" + (r.value == 0 ? std::string("0") : time_text(r.value)));
         break;
       case detail::action_kind::cancel_timer:
         add(r.at, "cancel_timer", case_label(e, r.id), fl.timers[a.target].name);
@@ -118,6 +153,7 @@ class recorder final : public observer {
         std::string(r.name) + " " + std::string(r.to) + ": " + std::string(r.message));
   }
   void on_deadline(const engine& e, const deadline_record& r) override {
+    timers_fired.push_back(r.timer);
     add(r.at, "deadline", case_label(e, r.id), e.rules().flow(r.flow).timers[r.timer].name);
   }
   void on_rejected(const engine& e, const rejection_record& r) override {
@@ -137,12 +173,10 @@ class recorder final : public observer {
       line += ' ';
       line += text;
     }
-    line += " @" + std::to_string(at);
+    line += " @" + time_text(at);
     lines.push_back(std::move(line));
   }
 };
-
-using lines = std::vector<std::string>;
 
 // Running deadlines of a case as "timer@due", sorted (timer ids are the loader's business).
 inline lines deadlines_of(const engine& e, case_id c) {
@@ -189,6 +223,8 @@ struct world {
 
   explicit world(std::string_view yaml, engine_options options = {})
       : rules(load_ok(yaml)), eng(rules, with_defaults(options)) {}
+  explicit world(std::shared_ptr<const rule_set> r, engine_options options = {})
+      : rules(std::move(r)), eng(rules, with_defaults(options)) {}
 
   engine_options with_defaults(engine_options o) {
     o.observer = &rec;
