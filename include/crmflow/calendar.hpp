@@ -48,9 +48,11 @@ struct calendar_data;
 }
 
 // An immutable business calendar. A default-constructed calendar has no name and no working
-// time at all. Every query is O(log n) in the number of dated exceptions (holidays, workdays,
-// overrides) plus O(k) in the number of intervals on the one or two days touched: whole weeks
-// are skipped arithmetically, never walked. Queries never allocate.
+// time at all. is_working, hours_on and business_between are O(log n) in the number of dated
+// exceptions (holidays, workdays, overrides) plus O(k) in the intervals of the one or two days
+// touched: whole weeks are skipped arithmetically, never walked. add_business,
+// add_working_days and next_working add a binary search over the horizon's days,
+// O(log horizon * log n) (about 80 ns on a 2026 office calendar). Queries never allocate.
 //
 // Instants are UTC milliseconds (crmflow::timestamp); the calendar's own utc_offset turns them
 // into local dates and times of day. The offset is fixed (no daylight saving time). Instants
@@ -66,8 +68,9 @@ class CRMFLOW_EXPORT calendar {
   // Minutes east of UTC; China is +480.
   int utc_offset_minutes() const noexcept;
 
-  // False if no day of the week and no dated day has any working time. Such a calendar is
-  // refused by the loader; add_business and add_working_days on it fail (see below).
+  // False if no day of the week and no dated day has any working time; add_business and
+  // add_working_days on it fail (see below). The YAML front end already refuses a calendar
+  // whose week has no working hours.
   bool has_working_time() const noexcept;
 
   // True if `t` lies inside a working interval (start inclusive, end exclusive: at 18:00 an
