@@ -19,7 +19,8 @@ namespace crmflow {
 
 class rule_set {
  public:
-  // Flow lookups by name. O(1) hash lookups: use them when wiring a host up, not per event.
+  // Lookups by name, for wiring a host up, not for each event. find_flow scans the flows
+  // (a rule set has few); the others are hash lookups that build a std::string key.
   std::optional<flow_id> find_flow(std::string_view name) const {
     for (std::size_t i = 0; i < flows_.size(); ++i)
       if (flows_[i].name == name) return static_cast<flow_id>(i);
