@@ -6,6 +6,8 @@
 
 #include <crmflow/detail/deadline_queue.hpp>
 
+#include <limits>
+
 using namespace crmflow_test;
 
 namespace {
@@ -1003,6 +1005,22 @@ BOOST_AUTO_TEST_CASE(after_a_duration_field_reads_it_at_start) {
   BOOST_TEST(w.deadlines(c).empty());
   BOOST_TEST(w.eng.advance_to(10 * d) == 0u);
   BOOST_TEST(w.raw(c, "fires") == 1);
+}
+
+// Regression: a duration field holding a huge value (it comes from event data) made
+// start_timer compute now + after with signed overflow, undefined behaviour that in practice
+// wrapped to a due time in the distant past, so the timer fired at once. The due time now
+// saturates at the largest timestamp: the timer waits forever.
+BOOST_AUTO_TEST_CASE(start_timer_with_a_huge_duration_does_not_overflow) {
+  world w(timer_rules);
+  const case_id c = w.create("T", 1000);
+  const duration huge = std::numeric_limits<duration>::max();
+  BOOST_TEST(w.post(c, "set_limit", 2000, w.data("set_limit", {{"limit", huge}})).accepted());
+  BOOST_TEST(w.post(c, "start_by_field", 3000).accepted());
+  BOOST_TEST(w.deadlines(c) == lines{"by_field@" + std::to_string(std::numeric_limits<timestamp>::max())});
+  BOOST_TEST(w.eng.advance_to(100 * 365 * d) == 0u);
+  BOOST_TEST(w.raw(c, "fires") == 0);
+  BOOST_TEST(w.eng.pending_deadlines() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(many_restarts_keep_one_pending_deadline) {

@@ -427,7 +427,9 @@ class engine {
       handle = no_id32;
       return std::nullopt;
     }
-    const timestamp due = now_ + after;
+    // Saturates: a huge duration (a field set from event data) must not overflow into the past.
+    constexpr timestamp latest = std::numeric_limits<timestamp>::max();
+    const timestamp due = now_ > latest - after ? latest : now_ + after;
     handle = deadlines_.start(c, t, due, handle);
     return due;
   }
