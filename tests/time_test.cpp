@@ -127,6 +127,27 @@ BOOST_AUTO_TEST_CASE(format_timestamp_in_an_offset) {
   BOOST_TEST(format_timestamp(1798761600000 - 8 * hours_ms, 8 * 60) == "2027-01-01T00:00:00+08:00");
 }
 
+// Regression: formatting an instant near the ends of the int64 range overflowed when the
+// offset was added (undefined behaviour; UBSan flagged it) and printed garbage years such as
+// -6911 or 10850. A timer can be due at the largest timestamp (engine saturates), and audit
+// lines format that due time. Such instants now clamp to the four-digit years of RFC 3339.
+BOOST_AUTO_TEST_CASE(format_timestamp_clamps_out_of_range_instants) {
+  using crmflow::format_timestamp;
+  constexpr timestamp max = std::numeric_limits<timestamp>::max();
+  constexpr timestamp min = std::numeric_limits<timestamp>::min();
+  BOOST_TEST(format_timestamp(max, 8 * 60) == "9999-12-31T23:59:59.999+08:00");
+  BOOST_TEST(format_timestamp(max, 0) == "9999-12-31T23:59:59.999Z");
+  BOOST_TEST(format_timestamp(max, -8 * 60) == "9999-12-31T23:59:59.999-08:00");
+  BOOST_TEST(format_timestamp(min, 8 * 60) == "0000-01-01T00:00:00+08:00");
+  BOOST_TEST(format_timestamp(min, 0) == "0000-01-01T00:00:00Z");
+  BOOST_TEST(format_timestamp(253402300800000, 0) == "9999-12-31T23:59:59.999Z");
+  // The extremes that parse still round-trip.
+  BOOST_TEST(format_timestamp(*crmflow::parse_timestamp("0000-01-01T00:00:00+08:00"), 8 * 60) ==
+             "0000-01-01T00:00:00+08:00");
+  BOOST_TEST(format_timestamp(*crmflow::parse_timestamp("9999-12-31T23:59:59.999-08:00"), -8 * 60) ==
+             "9999-12-31T23:59:59.999-08:00");
+}
+
 BOOST_AUTO_TEST_CASE(append_timestamp_appends) {
   std::string out = "at ";
   crmflow::append_timestamp(out, march2_0115z, 8 * 60);

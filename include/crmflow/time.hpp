@@ -16,7 +16,8 @@ namespace crmflow {
 CRMFLOW_EXPORT std::optional<timestamp> parse_timestamp(std::string_view text) noexcept;
 
 // Appends `t` as RFC 3339 in the given UTC offset (minutes east of UTC), with milliseconds only
-// when they are not zero: `2026-03-02T09:15:00+08:00`; offset 0 prints `Z`.
+// when they are not zero: `2026-03-02T09:15:00+08:00`; offset 0 prints `Z`. Local times outside
+// years 0000-9999 are clamped to that range (`9999-12-31T23:59:59.999+08:00`).
 CRMFLOW_EXPORT void append_timestamp(std::string& out, timestamp t, int utc_offset_minutes);
 CRMFLOW_EXPORT std::string format_timestamp(timestamp t, int utc_offset_minutes);
 

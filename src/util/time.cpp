@@ -1,5 +1,6 @@
 #include "crmflow/time.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -67,7 +68,13 @@ std::optional<timestamp> parse_timestamp(std::string_view s) noexcept {
 
 void append_timestamp(std::string& out, timestamp t, int utc_offset_minutes) {
   using namespace std::chrono;
-  const std::int64_t local = t + std::int64_t{utc_offset_minutes} * minutes_ms;
+  // RFC 3339 has four-digit years. Clamping first keeps the offset arithmetic from overflowing
+  // (a timer can be due at the largest timestamp) and the calendar maths in range.
+  constexpr std::int64_t first = -62167219200000;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t last = 253402300799999;   // 9999-12-31T23:59:59.999Z
+  t = std::clamp<std::int64_t>(t, first - days_ms, last + days_ms);
+  const std::int64_t local =
+      std::clamp<std::int64_t>(t + std::int64_t{utc_offset_minutes} * minutes_ms, first, last);
   std::int64_t days = local / days_ms;
   std::int64_t rest = local % days_ms;
   if (rest < 0) {
