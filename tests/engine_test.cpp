@@ -1045,7 +1045,7 @@ BOOST_AUTO_TEST_CASE(deadline_queue_memory_follows_live_deadlines) {
   BOOST_TEST(q.pending() == 1u);
   BOOST_TEST(q.entries() <= 2u * 1u + 1024u + 1u);  // stale entries are compacted away
   BOOST_TEST(q.lifecycles().capacity() == 1u);
-  detail::due_deadline due;
+  detail::due_deadline due{};
   BOOST_TEST(!q.pop_due(100998, true, due));
   BOOST_TEST(!q.pop_due(100999, false, due));  // strictly before
   BOOST_TEST(q.pop_due(100999, true, due));
