@@ -415,23 +415,46 @@ class engine {
     for (std::uint32_t i = 0; i < count; ++i) cancel_timer(c, fl.timer_lists[first + i]);
   }
 
-  // Returns the due time, or nullopt when the duration field holds a non-positive duration:
-  // then the timer does not start, since a zero limit would fire at once and could loop at
-  // one instant.
+  // Returns the due time, or nullopt when the timer does not start: a duration field holding a
+  // non-positive duration (a zero limit would fire at once and could loop at one instant), or
+  // business time with no working time within the calendar's horizon. Either way a running
+  // instance of the timer is stopped.
   std::optional<timestamp> start_timer(case_id c, const detail::flow_program& fl, timer_id t) {
     const detail::timer_def& td = fl.timers[t];
-    const duration after = td.after_field == no_id16 ? td.after : case_fields(c)[td.after_field];
     std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
-    if (after <= 0) {
+    const std::optional<timestamp> due = timer_due(c, td);
+    if (!due) {
       if (handle != no_id32) deadlines_.cancel(handle);
       handle = no_id32;
       return std::nullopt;
     }
+    handle = deadlines_.start(c, t, *due, handle);
+    return due;
+  }
+
+  // When timer `td` of case `c` fires if started now. Business time counts along the case's
+  // calendar: its calendar_field's value if that names a calendar, else the timer's or flow's
+  // calendar; with neither, `after` is calendar time. The calendar queries are O(log) and do
+  // not allocate (calendar.hpp).
+  std::optional<timestamp> timer_due(case_id c, const detail::timer_def& td) {
+    if (td.clock != detail::timer_clock::calendar_time) {
+      std::uint16_t cal = td.calendar;
+      if (td.calendar_field != no_id16)
+        if (const std::uint16_t named = rules_->calendar_by_string(case_fields(c)[td.calendar_field]);
+            named != detail::no_calendar)
+          cal = named;
+      if (cal != detail::no_calendar) {
+        const calendar& k = rules_->calendars()[cal];
+        return td.clock == detail::timer_clock::business_time
+                   ? k.try_add_business(now_, td.business_amount)
+                   : k.try_add_working_days(now_, td.business_amount);
+      }
+    }
+    const duration after = td.after_field == no_id16 ? td.after : case_fields(c)[td.after_field];
+    if (after <= 0) return std::nullopt;
     // Saturates: a huge duration (a field set from event data) must not overflow into the past.
     constexpr timestamp latest = std::numeric_limits<timestamp>::max();
-    const timestamp due = now_ > latest - after ? latest : now_ + after;
-    handle = deadlines_.start(c, t, due, handle);
-    return due;
+    return now_ > latest - after ? latest : now_ + after;
   }
 
   // True if the timer was running.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crmflow/calendar.hpp"
 #include "crmflow/detail/program.hpp"
 #include "crmflow/detail/string_pool.hpp"
 #include "crmflow/diagnostic.hpp"
@@ -48,9 +49,32 @@ class rule_set {
   // Strings that appear as literals in the rules; an engine's string pool starts as a copy.
   const detail::string_pool& literals() const noexcept { return literals_; }
 
+  // The business calendars of every file's `calendars:` section, in load order (files in
+  // order, then file order); timer_def::calendar and flow_program::calendar index into it.
+  const std::vector<calendar>& calendars() const noexcept { return calendars_; }
+  // The calendar with this name. Scans (a rule set has few calendars).
+  const calendar* find_calendar(std::string_view name) const noexcept {
+    for (const calendar& c : calendars_)
+      if (c.name() == name) return &c;
+    return nullptr;
+  }
+  // The index of the calendar whose name is the literal string `id` (an engine's string id:
+  // calendar names are in literals()), or detail::no_calendar. O(calendars), no allocation:
+  // this is how a case's `calendar_field` is read when a timer starts.
+  std::uint16_t calendar_by_string(raw_value id) const noexcept {
+    for (std::size_t i = 0; i < calendar_names_.size(); ++i)
+      if (calendar_names_[i] == id) return static_cast<std::uint16_t>(i);
+    return detail::no_calendar;
+  }
+
   // Built by the loader only.
-  rule_set(std::vector<detail::flow_program> flows, detail::string_pool literals)
-      : flows_(std::move(flows)), literals_(std::move(literals)) {}
+  // `calendar_names` holds each calendar's name as a literal id.
+  rule_set(std::vector<detail::flow_program> flows, detail::string_pool literals,
+           std::vector<calendar> calendars = {}, std::vector<raw_value> calendar_names = {})
+      : flows_(std::move(flows)),
+        literals_(std::move(literals)),
+        calendars_(std::move(calendars)),
+        calendar_names_(std::move(calendar_names)) {}
 
  private:
   template <class Map>
@@ -62,6 +86,8 @@ class rule_set {
 
   std::vector<detail::flow_program> flows_;
   detail::string_pool literals_;
+  std::vector<calendar> calendars_;
+  std::vector<raw_value> calendar_names_;
 };
 
 // What loading produced: a rule set if and only if there were no errors, and every finding

@@ -106,8 +106,10 @@ void timeline_writer::on_action(const engine& e, const action_record& r) {
       key("timer");
       append_json_string(b, td.name);
       key("due");
-      // A timer whose duration field holds zero or less does not start (engine.hpp).
-      if (td.after_field != no_id16 && e.field(r.id, td.after_field) <= 0) {
+      // A timer whose duration field holds zero or less does not start (engine.hpp), nor does
+      // one in business time that finds no working time (reported with a due of 0).
+      if ((td.after_field != no_id16 && e.field(r.id, td.after_field) <= 0) ||
+          (td.clock != detail::timer_clock::calendar_time && r.value == 0)) {
         b += "null";
       } else {
         b += '"';

@@ -14,7 +14,12 @@ int run_validate(const args& a) {
   if (paths.empty()) return usage_error("validate", "expected at least one rules file or directory");
   const std::shared_ptr<const rule_set> rules = load_and_report(paths, stderr);
   if (!rules) return exit_failure;
-  std::printf("ok: %zu flow%s\n", rules->flow_count(), rules->flow_count() == 1 ? "" : "s");
+  const std::size_t calendars = rules->calendars().size();
+  if (calendars == 0)
+    std::printf("ok: %zu flow%s\n", rules->flow_count(), rules->flow_count() == 1 ? "" : "s");
+  else
+    std::printf("ok: %zu flow%s, %zu calendar%s\n", rules->flow_count(),
+                rules->flow_count() == 1 ? "" : "s", calendars, calendars == 1 ? "" : "s");
   return exit_ok;
 }
 

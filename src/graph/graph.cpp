@@ -79,8 +79,21 @@ std::string transition_label(const flow_program& fl, const detail::transition_de
 std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
   std::string out(timer_mark);
   out += ' ';
-  if (td.after_field != no_id16) out += fl.fields[td.after_field].name;
-  else append_duration(out, td.after);
+  if (td.after_field != no_id16) {
+    out += fl.fields[td.after_field].name;
+  } else if (td.clock == detail::timer_clock::working_days) {
+    out += std::to_string(td.business_amount);
+    out += td.business_amount == 1 ? " working day" : " working days";
+  } else if (td.clock == detail::timer_clock::business_time) {
+    // As written in rules: whole hours as hours, else minutes.
+    const bool hours = td.business_amount % hours_ms == 0;
+    const std::int64_t n = td.business_amount / (hours ? hours_ms : minutes_ms);
+    out += std::to_string(n);
+    out += hours ? " business hour" : " business minute";
+    if (n != 1) out += 's';
+  } else {
+    append_duration(out, td.after);
+  }
   out += ' ';
   out += arrow;
   out += ' ';

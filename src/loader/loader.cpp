@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crmflow/rule_set.hpp"
+#include "loader/business_time.hpp"
 #include "loader/expr_compiler.hpp"
 #include "loader/template_compiler.hpp"
 #include "loader/utf8.hpp"
@@ -96,6 +97,7 @@ struct set_state {
     int line = 0;
   };
   std::map<std::string, flow_origin, std::less<>> flow_names;
+  calendar_set calendars;
 };
 
 class file_loader {
@@ -135,6 +137,9 @@ class file_loader {
   }
   void error(const ynode& at, std::string message) {
     error_at(at.line, at.column, std::move(message));
+  }
+  report_fn reporter() {
+    return [this](const ynode& at, std::string message) { error(at, std::move(message)); };
   }
   // Position of byte `offset` of a scalar's text: exact for a one-line plain or quoted scalar,
   // the scalar's start for block and multi-line ones.
@@ -229,9 +234,11 @@ class file_loader {
                       describe(root.kind));
       return;
     }
-    keys top = read_keys(root, "the top level of the file", {"flows"});
+    keys top = read_keys(root, "the top level of the file", {"calendars", "flows"});
+    if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
     const ynode* fl = top.get("flows");
     if (!fl) {
+      if (top.get("calendars")) return;  // a file of calendars only
       if (top.found.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
       else if (root.entries.size() == top.found.size())
@@ -274,9 +281,12 @@ class file_loader {
     const std::string where = "flow '" + flow.name + "'";
     if (!expect_map(value, where, false)) return false;
     keys k = read_keys(value, where,
-                       {"label", "fields", "events", "initial", "states", "groups", "timers"});
+                       {"label", "calendar", "calendar_field", "fields", "events", "initial",
+                        "states", "groups", "timers"});
     flow.label = scalar_text(k.get("label"), "'label' of " + where);
     if (const ynode* n = k.get("fields")) read_fields(*n);
+    flow_calendar_in_scope_ = read_flow_calendar(k.get("calendar"), k.get("calendar_field"), flow,
+                                                 file_, set_.calendars, reporter());
     if (const ynode* n = k.get("events")) read_events(*n);
 
     const ynode* states = k.get("states");
@@ -629,7 +639,8 @@ class file_loader {
     if (!expect_kind(*list, ynode_kind::sequence, "'timers' of " + where)) return;
     for (const ynode& item : list->items) {
       if (!expect_kind(item, ynode_kind::map, "a timer of " + where)) continue;
-      keys k = read_keys(item, "a timer of " + where, {"name", "after", "event", "do"});
+      keys k = read_keys(item, "a timer of " + where,
+                         {"name", "after", "calendar", "event", "do"});
       const ynode* name = k.get("name");
       if (!name) {
         error(item, "a timer of " + where + " is missing the key 'name'");
@@ -654,12 +665,20 @@ class file_loader {
       t.owner = owner;
       t.line = item.line;
       t.column = item.column;
+      t.calendar_field = flow_->calendar_field;
       const ynode* after = k.get("after");
+      const ynode* calendar = k.get("calendar");
       if (!after) {
         error(item, twhere + " is missing the key 'after'");
       } else if (expect_kind(*after, ynode_kind::scalar, "'after' of " + twhere)) {
-        read_after(*after, twhere, t);
+        if (!read_business_after(*after, twhere, calendar || flow_calendar_in_scope_, t,
+                                 reporter()))
+          read_after(*after, twhere, t);
       }
+      if (calendar)
+        read_timer_calendar(*calendar, after, twhere, flow_->name,
+                            static_cast<std::uint16_t>(flow_->timers.size()), t, file_,
+                            set_.calendars, reporter());
       const ynode* ev = k.get("event");
       if (ev && expect_kind(*ev, ynode_kind::scalar, "'event' of " + twhere)) {
         auto it = flow_->event_by_name.find(ev->text);
@@ -1128,6 +1147,7 @@ class file_loader {
   std::vector<diagnostic>& diags_;
   flow_program* flow_ = nullptr;
   int flow_errors_ = 0;
+  bool flow_calendar_in_scope_ = false;  // the flow has `calendar:` or `calendar_field:`
 };
 
 void sort_diagnostics(std::vector<diagnostic>& diags) {
@@ -1140,6 +1160,8 @@ void sort_diagnostics(std::vector<diagnostic>& diags) {
 
 load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<diagnostic> diags) {
   load_result out;
+  std::vector<raw_value> calendar_names =
+      resolve_calendars(set.calendars, flows, set.literals, diags);
   sort_diagnostics(diags);
   const bool failed = std::any_of(diags.begin(), diags.end(),
                                   [](const diagnostic& d) { return d.severity == severity::error; });
@@ -1147,7 +1169,9 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
     if (flows.size() > max_ids) {
       diags.push_back({severity::error, flows.back().file, 0, 0, "too many flows"});
     } else {
-      out.rules = std::make_shared<const rule_set>(std::move(flows), std::move(set.literals));
+      out.rules = std::make_shared<const rule_set>(std::move(flows), std::move(set.literals),
+                                                   std::move(set.calendars.calendars),
+                                                   std::move(calendar_names));
     }
   }
   out.diagnostics = std::move(diags);

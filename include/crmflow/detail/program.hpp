@@ -114,12 +114,30 @@ struct event_def {
 
 enum class timer_scope : std::uint8_t { state, group, flow };
 
+// How a timer's `after:` is counted.
+enum class timer_clock : std::uint8_t {
+  calendar_time,  // `24h`, or a duration field
+  business_time,  // `24 business hours`: business_amount is milliseconds of working time
+  working_days,   // `3 working days`: business_amount is a number of working days
+};
+
+inline constexpr std::uint16_t no_calendar = 0xFFFF;
+
 struct timer_def {
   std::string name;
   timer_scope scope = timer_scope::flow;
   std::uint16_t owner = 0;            // state or group index for state/group scope
-  duration after = 0;                 // used when after_field == no_id16
+  duration after = 0;                 // used when after_field == no_id16; for a business
+                                      // timer, the calendar-time fallback (see below)
   field_id after_field = no_id16;     // a duration field read when the timer starts
+  // Business time. The calendar is chosen when the timer starts: the case's calendar_field if
+  // it is set here and its value names a calendar, else `calendar` (the timer's own
+  // `calendar:` or the flow's default), else none, and then `after` in calendar time
+  // (24 business hours -> 24h, 3 working days -> 72h).
+  timer_clock clock = timer_clock::calendar_time;
+  std::int64_t business_amount = 0;
+  std::uint16_t calendar = no_calendar;   // index into rule_set::calendars()
+  field_id calendar_field = no_id16;      // a string field naming a calendar
   event_id event = no_id16;           // posted to the case when the timer fires
   action_range actions;               // run when the timer fires, before the event
   int line = 0;
@@ -171,6 +189,8 @@ struct flow_program {
   std::string label;
   std::string file;
   state_id initial = 0;
+  std::uint16_t calendar = no_calendar;  // `calendar:`, index into rule_set::calendars()
+  field_id calendar_field = no_id16;     // `calendar_field:`
 
   std::vector<field_def> fields;
   std::vector<event_def> events;
