@@ -14,6 +14,7 @@
 #include "crmflow/detail/string_pool.hpp"
 #include "crmflow/diagnostic.hpp"
 #include "crmflow/export.hpp"
+#include "crmflow/trigger.hpp"
 #include "crmflow/value.hpp"
 
 namespace crmflow {
@@ -48,6 +49,11 @@ class rule_set {
   const std::vector<detail::flow_program>& flows() const noexcept { return flows_; }
   // Strings that appear as literals in the rules; an engine's string pool starts as a copy.
   const detail::string_pool& literals() const noexcept { return literals_; }
+  // The pattern triggers (报警原则) of every file's `triggers:` section, with the index an
+  // engine uses to find those that count an event or a state entry. See trigger.hpp.
+  const trigger_set& triggers() const noexcept { return triggers_; }
+  // Built by the loader only, before the rule set is shared as const.
+  void set_triggers(trigger_set triggers) { triggers_ = std::move(triggers); }
 
   // The business calendars of every file's `calendars:` section, in load order (files in
   // order, then file order); timer_def::calendar and flow_program::calendar index into it.
@@ -86,6 +92,7 @@ class rule_set {
 
   std::vector<detail::flow_program> flows_;
   detail::string_pool literals_;
+  trigger_set triggers_;
   std::vector<calendar> calendars_;
   std::vector<raw_value> calendar_names_;
 };

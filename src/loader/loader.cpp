@@ -19,6 +19,7 @@
 #include "loader/business_time.hpp"
 #include "loader/expr_compiler.hpp"
 #include "loader/template_compiler.hpp"
+#include "loader/trigger_loader.hpp"
 #include "loader/utf8.hpp"
 #include "loader/yaml_reader.hpp"
 
@@ -97,6 +98,8 @@ struct set_state {
     int line = 0;
   };
   std::map<std::string, flow_origin, std::less<>> flow_names;
+  std::vector<trigger_source> triggers;   // every file's `triggers:`, compiled after all flows
+  std::vector<trigger_def> trigger_defs;
   calendar_set calendars;
 };
 
@@ -234,10 +237,12 @@ class file_loader {
                       describe(root.kind));
       return;
     }
-    keys top = read_keys(root, "the top level of the file", {"calendars", "flows"});
+    keys top = read_keys(root, "the top level of the file", {"calendars", "flows", "triggers"});
+    if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, *tr});
     if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
     const ynode* fl = top.get("flows");
     if (!fl) {
+      if (top.get("triggers")) return;  // a file of triggers only
       if (top.get("calendars")) return;  // a file of calendars only
       if (top.found.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
@@ -1169,9 +1174,11 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
     if (flows.size() > max_ids) {
       diags.push_back({severity::error, flows.back().file, 0, 0, "too many flows"});
     } else {
-      out.rules = std::make_shared<const rule_set>(std::move(flows), std::move(set.literals),
+      auto rules = std::make_shared<rule_set>(std::move(flows), std::move(set.literals),
                                                    std::move(set.calendars.calendars),
                                                    std::move(calendar_names));
+      rules->set_triggers(trigger_set(std::move(set.trigger_defs), rules->flows()));
+      out.rules = std::move(rules);
     }
   }
   out.diagnostics = std::move(diags);
@@ -1205,6 +1212,9 @@ load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
     loader::file_loader f(s.file, set, diags);
     f.load(s.text, flows);
   }
+  set.trigger_defs = loader::compile_triggers(
+      set.triggers, flows, [&](std::string_view name) { return set.flow_names.contains(name); },
+      set.literals, diags);
   return loader::finish(std::move(flows), set, std::move(diags));
 }
 
