@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -66,6 +67,16 @@ struct history_entry {
 struct pending_deadline {
   timer_id timer;
   timestamp due;
+};
+
+// A running deadline with its place in the firing order: deadlines due at the same instant
+// fire in increasing `order` (the order they were started). Only the relative order means
+// anything; the numbers differ between an engine and its restored copy.
+struct scheduled_deadline {
+  case_id id;
+  timer_id timer;
+  timestamp due;
+  std::uint64_t order;
 };
 
 struct engine_options {
@@ -236,6 +247,69 @@ class engine {
         out.push_back({static_cast<timer_id>(t), deadlines_.due(h)});
     return out;
   }
+
+  // ---- saving and restoring state (snapshot.hpp); not for the event path ---------------------
+
+  // Every running deadline of every case, in start order. O(n log n) in the heap's entries.
+  std::vector<scheduled_deadline> scheduled_deadlines() const {
+    std::vector<scheduled_deadline> out;
+    out.reserve(deadlines_.pending());
+    deadlines_.for_each_running([&](case_id c, timer_id t, timestamp due, std::uint64_t order) {
+      out.push_back({c, t, due, order});
+    });
+    std::sort(out.begin(), out.end(), [](const scheduled_deadline& a, const scheduled_deadline& b) {
+      return a.order < b.order;
+    });
+    return out;
+  }
+
+  // Recreates a case exactly as it was: flow, name, state, every field (`fields`: one raw value
+  // per field of the flow, strings interned in this engine; null = the defaults) and its
+  // history, oldest first (dropped when keep_history is off). Runs no action, starts no timer
+  // (see restore_deadline) and tells no observer. Ids are given in call order, so restore cases
+  // in id order. Refused with unknown_flow, duplicate_case, or bad_data (a state out of range,
+  // a field value invalid for its type). O(fields + history).
+  create_result restore_case(flow_id f, std::string_view name, state_id s, const raw_value* fields,
+                             std::span<const history_entry> history = {}) {
+    if (f >= rules_->flow_count()) return {status::unknown_flow, no_id32};
+    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
+    const detail::flow_program& fl = rules_->flow(f);
+    if (s >= fl.states.size()) return {status::bad_data, no_id32};
+    if (fields)
+      for (std::size_t i = 0; i < fl.fields.size(); ++i)
+        if (!valid_value(fl, fl.fields[i].type, fl.fields[i].enum_index, fields[i])) return {status::bad_data, no_id32};
+    const auto id = static_cast<case_id>(cases_.size());
+    case_record rec;
+    rec.flow = f;
+    rec.state = s;
+    rec.fields = static_cast<std::uint32_t>(fields_.size());
+    rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
+    for (std::size_t i = 0; i < fl.fields.size(); ++i) fields_.push_back(fields ? fields[i] : fl.fields[i].initial);
+    timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    if (options_.keep_history)
+      for (const history_entry& h : history) {
+        history_.push_back({h, rec.history});
+        rec.history = static_cast<std::uint32_t>(history_.size() - 1);
+      }
+    cases_.push_back(rec);
+    names_.emplace_back(name);
+    if (!name.empty()) by_name_.emplace(std::string(name), id);
+    return {status::accepted, id};
+  }
+
+  // Starts timer `t` of case `c`, due at `due`, without running anything. Call in the saved
+  // start order (scheduled_deadlines()): deadlines due at one instant fire in call order.
+  // False, and nothing done, for an unknown case or timer or a timer already running.
+  bool restore_deadline(case_id c, timer_id t, timestamp due) {
+    if (c >= cases_.size() || t >= rules_->flow(cases_[c].flow).timers.size()) return false;
+    std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
+    if (handle != no_id32) return false;
+    handle = deadlines_.start(c, t, due, handle);
+    return true;
+  }
+
+  // Sets now() to `t` without firing anything, for restoring a saved engine.
+  void restore_now(timestamp t) noexcept { now_ = t; }
 
   timestamp now() const noexcept { return now_; }
   std::size_t pending_deadlines() const noexcept { return deadlines_.pending(); }

@@ -72,6 +72,14 @@ class deadline_queue {
 
   // Due time of a running deadline.
   timestamp due(std::uint32_t handle) const noexcept { return slots_[handle].due; }
+  // Calls f(owner, timer, due, start order) for every running deadline, in no particular
+  // order. O(heap entries); for snapshots, not for the event path. Only the latest start of a
+  // running handle carries its slot's generation: older entries are stale.
+  template <class F>
+  void for_each_running(F&& f) const {
+    for (const deadline_entry& e : heap_)
+      if (const slot& s = slots_[e.handle]; s.generation == e.generation) f(s.owner, s.timer, e.due, e.order);
+  }
   std::size_t pending() const noexcept { return live_; }
   // Heap entries including stale ones; for memory accounting.
   std::size_t entries() const noexcept { return heap_.size(); }

@@ -1,0 +1,31 @@
+// The whole state of an engine as bytes, and back: cases (name, flow, state, fields, history),
+// running deadlines in firing order, and now(). Used by durable_engine for snapshots; usable
+// on its own to copy or inspect an engine.
+//
+// The format is self-checking against the rule set (flow names and field types are written
+// and compared) but carries no checksum: the store adds one. Strings are written as text and
+// fields by their declared type, so bytes do not depend on string ids. It is exact:
+// encode_engine(restored) == encode_engine(original), byte for byte, and the restored engine
+// handles any further input exactly as the original would.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "crmflow/engine.hpp"
+#include "crmflow/export.hpp"
+#include "crmflow/store.hpp"
+
+namespace crmflow {
+
+// Serialises `e`. O(cases + fields + history + deadlines log deadlines); allocates the result.
+// Not the observers, options, clock, or interned strings that no field holds.
+CRMFLOW_EXPORT std::string encode_engine(const engine& e);
+
+// Restores bytes from encode_engine into `e`, which must have no cases and run the same rule
+// set (or one with the same flows, fields and ids). Tells no observer and runs no action. On
+// error (store_code::corrupted for bad bytes, invalid for a non-empty engine or a rule set that
+// does not match) `e` may hold part of the state: discard it.
+CRMFLOW_EXPORT store_status decode_engine(std::string_view bytes, engine& e);
+
+}  // namespace crmflow

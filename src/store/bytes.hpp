@@ -1,0 +1,78 @@
+// Little-endian byte writing and bounds-checked reading for snapshots and journal payloads.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace crmflow::store_detail {
+
+class writer {
+ public:
+  explicit writer(std::string& out) : out_(out) {}
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(std::uint16_t v) { fixed(v, 2); }
+  void u32(std::uint32_t v) { fixed(v, 4); }
+  void u64(std::uint64_t v) { fixed(v, 8); }
+  void i64(std::int64_t v) { fixed(static_cast<std::uint64_t>(v), 8); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void raw(std::string_view s) { out_.append(s); }
+
+ private:
+  void fixed(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_.push_back(static_cast<char>(v >> (8 * i) & 0xFF));
+  }
+  std::string& out_;
+};
+
+// Every read past the end sets failed() and yields zeros, so callers check once at the end
+// of a structure rather than after each field.
+class reader {
+ public:
+  explicit reader(std::string_view in) : in_(in) {}
+  std::uint8_t u8() { return static_cast<std::uint8_t>(fixed(1)); }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(fixed(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(fixed(4)); }
+  std::uint64_t u64() { return fixed(8); }
+  std::int64_t i64() { return static_cast<std::int64_t>(fixed(8)); }
+  std::string_view str() {
+    const std::uint32_t n = u32();
+    if (failed_ || n > in_.size() - pos_) {
+      failed_ = true;
+      return {};
+    }
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  bool expect(std::string_view bytes) {
+    if (in_.substr(pos_, bytes.size()) != bytes) return failed_ = true, false;
+    pos_ += bytes.size();
+    return true;
+  }
+  void fail() noexcept { failed_ = true; }
+  bool failed() const noexcept { return failed_; }
+  bool at_end() const noexcept { return pos_ == in_.size(); }
+  std::size_t position() const noexcept { return pos_; }
+
+ private:
+  std::uint64_t fixed(int n) {
+    if (failed_ || in_.size() - pos_ < static_cast<std::size_t>(n)) {
+      failed_ = true;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= std::uint64_t{static_cast<unsigned char>(in_[pos_ + i])} << (8 * i);
+    pos_ += n;
+    return v;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace crmflow::store_detail

@@ -1,0 +1,253 @@
+// durable_engine (durable_engine.hpp). Payloads, little-endian (bytes.hpp):
+//
+//   create_case: flow:u16 name:str at:i64 has_init:u8 values
+//   post:        case:u32 event:u16 at:i64 values
+//   advance_to:  t:i64
+//   values:      count:u8 { slot:u8 tag:u8 (0: raw i64 | 1: text str) }
+//
+// A value is written as text when the schema says it is a string and it is a valid string id;
+// anything else (unknown case or event, an invalid id, a slot beyond the schema) is written
+// raw, so the engine refuses it on replay exactly as it did the first time.
+#include "crmflow/durable_engine.hpp"
+
+#include <bit>
+
+#include "crmflow/snapshot.hpp"
+#include "store/bytes.hpp"
+
+namespace crmflow {
+
+using store_detail::reader;
+using store_detail::writer;
+
+namespace {
+
+bool is_string_id(const engine& e, raw_value v) { return v == 0 || (v > 0 && !e.text(v).empty()); }
+
+// `types[i]` is the declared type of slot i, for i < count.
+template <class TypeOf>
+void write_values(writer& w, const engine& e, const data_record* rec, std::size_t count, TypeOf type_of) {
+  if (!rec) {
+    w.u8(0);
+    return;
+  }
+  w.u8(static_cast<std::uint8_t>(std::popcount(rec->present())));
+  for (std::uint16_t s = 0; s < data_record::max_slots; ++s) {
+    if (!rec->has(s)) continue;
+    w.u8(static_cast<std::uint8_t>(s));
+    const raw_value v = rec->get(s);
+    if (s < count && type_of(s) == value_type::string && is_string_id(e, v)) {
+      w.u8(1);
+      w.str(e.text(v));
+    } else {
+      w.u8(0);
+      w.i64(v);
+    }
+  }
+}
+
+bool read_values(reader& in, engine& e, data_record& rec) {
+  rec.clear();
+  const std::uint8_t n = in.u8();
+  for (std::uint8_t i = 0; i < n && !in.failed(); ++i) {
+    const std::uint8_t slot = in.u8();
+    const std::uint8_t tag = in.u8();
+    if (slot >= data_record::max_slots || tag > 1) return false;
+    rec.set(slot, tag == 1 ? e.intern(in.str()) : in.i64());
+  }
+  return !in.failed();
+}
+
+// Replays one journal record through `e`.
+store_status apply(engine& e, const journal_record& r, data_record& rec) {
+  reader in(r.payload);
+  bool ok = true;
+  switch (static_cast<record_kind>(r.kind)) {
+    case record_kind::create_case: {
+      const flow_id f = in.u16();
+      const std::string name(in.str());
+      const timestamp at = in.i64();
+      const bool has_init = in.u8() != 0;
+      ok = read_values(in, e, rec) && in.at_end();
+      if (ok) e.create_case(f, name, at, has_init ? &rec : nullptr);
+      break;
+    }
+    case record_kind::post: {
+      const case_id c = in.u32();
+      const event_id ev = in.u16();
+      const timestamp at = in.i64();
+      ok = read_values(in, e, rec) && in.at_end();
+      if (ok) e.post(c, ev, rec, at);
+      break;
+    }
+    case record_kind::advance_to: {
+      const timestamp t = in.i64();
+      ok = !in.failed() && in.at_end();
+      if (ok) e.advance_to(t);
+      break;
+    }
+    default: ok = false;
+  }
+  if (!ok)
+    return store_status::error(store_code::corrupted,
+                               "journal record at seq " + std::to_string(r.seq) + " has a checksum but cannot be decoded",
+                               r.seq);
+  return {};
+}
+
+}  // namespace
+
+durable_engine::durable_engine(std::shared_ptr<const rule_set> rules, std::unique_ptr<crmflow::store> store,
+                               engine_options options, durable_options durable)
+    : rules_(std::move(rules)), store_(std::move(store)), options_(std::move(options)), durable_(durable) {}
+
+durable_engine::~durable_engine() = default;
+
+open_durable_result durable_engine::open(std::shared_ptr<const rule_set> rules, std::unique_ptr<crmflow::store> store,
+                                         engine_options options, durable_options durable) {
+  if (!rules) return {store_status::error(store_code::invalid, "durable_engine: null rule set"), nullptr};
+  if (!store) return {store_status::error(store_code::invalid, "durable_engine: null store"), nullptr};
+  std::unique_ptr<durable_engine> d(new durable_engine(std::move(rules), std::move(store), std::move(options), durable));
+  if (store_status s = d->recover(); !s) return {std::move(s), nullptr};
+  return {store_status::success(), std::move(d)};
+}
+
+store_status durable_engine::recover() {
+  std::optional<crmflow::snapshot> snap;
+  if (store_status s = store_->load_snapshot(snap); !s) return s;
+  // Replay silently: observers heard these inputs before the crash. A quiet engine replays,
+  // then its state moves into one with the host's options.
+  const bool observed = options_.observer || options_.audit_log;
+  engine_options quiet = options_;
+  quiet.observer = nullptr;
+  quiet.audit_log = nullptr;
+  auto e = std::make_unique<engine>(rules_, observed ? quiet : options_);
+  if (snap)
+    if (store_status s = decode_engine(snap->bytes, *e); !s)
+      return store_status::error(s.code(), s.message() + " (snapshot covering seq " + std::to_string(snap->seq) + ")",
+                                 snap->seq);
+  const std::uint64_t from = snap ? snap->seq + 1 : 1;
+  store_status failure;
+  data_record rec;
+  std::uint64_t replayed_to = from - 1;
+  store_status s = store_->read(from, [&](const journal_record& r) {
+    failure = apply(*e, r, rec);
+    replayed_to = r.seq;
+    return failure.ok();
+  });
+  if (!s) return s;
+  if (!failure) return failure;
+  if (replayed_to != store_->last_seq())
+    return store_status::error(store_code::corrupted,
+                               "journal ends at seq " + std::to_string(replayed_to) + ", expected " +
+                                   std::to_string(store_->last_seq()),
+                               replayed_to + 1);
+  if (observed) {
+    auto loud = std::make_unique<engine>(rules_, options_);
+    if (store_status d = decode_engine(encode_engine(*e), *loud); !d) return d;
+    e = std::move(loud);
+  }
+  engine_ = std::move(e);
+  snapshot_seq_ = snap ? snap->seq : 0;
+  return {};
+}
+
+store_status durable_engine::abandon(store_status why) {
+  store_->rollback();
+  in_batch_ = false;
+  if (store_status s = recover(); !s)
+    return store_status::error(why.code(), why.message() + "; then rebuilding from the store failed: " + s.message(),
+                               why.seq());
+  return why;
+}
+
+store_status durable_engine::journal(record_kind kind, std::string payload) {
+  const journal_record r = make_record(store_->last_seq() + 1, static_cast<std::uint8_t>(kind), std::move(payload));
+  store_status s = store_->append(r);
+  if (s && !in_batch_) s = store_->commit();
+  if (!s) {
+    // Nothing of this input was applied; a batch loses the inputs before it too.
+    if (in_batch_) return abandon(std::move(s));
+    store_->rollback();
+  }
+  return s;
+}
+
+void durable_engine::after_commit() {
+  if (durable_.snapshot_every != 0 && store_->last_seq() - snapshot_seq_ >= durable_.snapshot_every)
+    snapshot_status_ = snapshot();
+}
+
+durable_result<create_result> durable_engine::create_case(flow_id f, std::string_view name, timestamp at,
+                                                          const data_record* init) {
+  payload_.clear();
+  writer w(payload_);
+  w.u16(f);
+  w.str(name);
+  w.i64(at);
+  w.u8(init ? 1 : 0);
+  const detail::flow_program* fl = f < rules_->flow_count() ? &rules_->flow(f) : nullptr;
+  write_values(w, *engine_, init, fl ? fl->fields.size() : 0, [&](std::uint16_t s) { return fl->fields[s].type; });
+  durable_result<create_result> r;
+  r.stored = journal(record_kind::create_case, payload_);
+  if (!r.stored) return r;
+  r.value = engine_->create_case(f, name, at, init);
+  if (!in_batch_) after_commit();
+  return r;
+}
+
+durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_record& data, timestamp at) {
+  payload_.clear();
+  writer w(payload_);
+  w.u32(c);
+  w.u16(e);
+  w.i64(at);
+  const detail::event_def* ev = nullptr;
+  if (c < engine_->case_count()) {
+    const detail::flow_program& fl = rules_->flow(engine_->case_flow(c));
+    if (e < fl.events.size()) ev = &fl.events[e];
+  }
+  write_values(w, *engine_, &data, ev ? ev->data.size() : 0, [&](std::uint16_t s) { return ev->data[s].type; });
+  durable_result<outcome> r;
+  r.stored = journal(record_kind::post, payload_);
+  if (!r.stored) return r;
+  r.value = engine_->post(c, e, data, at);
+  if (!in_batch_) after_commit();
+  return r;
+}
+
+durable_result<std::size_t> durable_engine::advance_to(timestamp t) {
+  payload_.clear();
+  writer w(payload_);
+  w.i64(t);
+  durable_result<std::size_t> r;
+  r.stored = journal(record_kind::advance_to, payload_);
+  if (!r.stored) return r;
+  r.value = engine_->advance_to(t);
+  if (!in_batch_) after_commit();
+  return r;
+}
+
+store_status durable_engine::begin_batch() {
+  if (in_batch_) return store_status::error(store_code::invalid, "begin_batch: a batch is already open");
+  in_batch_ = true;
+  return {};
+}
+
+store_status durable_engine::commit_batch() {
+  if (!in_batch_) return store_status::error(store_code::invalid, "commit_batch: no batch is open");
+  if (store_status s = store_->commit(); !s) return abandon(std::move(s));
+  in_batch_ = false;
+  after_commit();
+  return {};
+}
+
+store_status durable_engine::snapshot() {
+  if (in_batch_) return store_status::error(store_code::invalid, "snapshot: a batch is open");
+  const std::uint64_t seq = store_->last_seq();
+  store_status s = store_->save_snapshot({seq, encode_engine(*engine_)});
+  if (s) snapshot_seq_ = seq;
+  return s;
+}
+
+}  // namespace crmflow

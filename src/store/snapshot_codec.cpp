@@ -1,0 +1,148 @@
+// encode_engine / decode_engine (snapshot.hpp). Layout, little-endian:
+//
+//   "CRMFSNP1"  now:i64
+//   flows:u32 { name:str fields:u32 { type:u8 } }           -- checked against the rule set
+//   cases:u32 { flow:u16 name:str state:u16 { field value }  -- strings as text, else i64
+//               history:u32 { at:i64 event:u16 from:u16 to:u16 cause:u8 } }
+//   deadlines:u32 { case:u32 timer:u16 due:i64 }             -- in start (firing) order
+//
+// Deadlines are written in start order without the engine's own order numbers, which differ
+// between an engine and its restored copy; that is what makes the encoding a fixed point.
+#include <vector>
+
+#include "crmflow/snapshot.hpp"
+#include "store/bytes.hpp"
+
+namespace crmflow {
+
+using store_detail::reader;
+using store_detail::writer;
+
+namespace {
+
+constexpr std::string_view magic = "CRMFSNP1";
+
+store_status corrupt(const reader& in, const std::string& what) {
+  return store_status::error(store_code::corrupted,
+                             "snapshot: " + what + " (at byte " + std::to_string(in.position()) + ")");
+}
+
+}  // namespace
+
+std::string encode_engine(const engine& e) {
+  std::string out;
+  writer w(out);
+  const rule_set& rules = e.rules();
+  w.raw(magic);
+  w.i64(e.now());
+  w.u32(static_cast<std::uint32_t>(rules.flow_count()));
+  for (const detail::flow_program& fl : rules.flows()) {
+    w.str(fl.name);
+    w.u32(static_cast<std::uint32_t>(fl.fields.size()));
+    for (const detail::field_def& f : fl.fields) w.u8(static_cast<std::uint8_t>(f.type));
+  }
+  w.u32(static_cast<std::uint32_t>(e.case_count()));
+  for (case_id c = 0; c < e.case_count(); ++c) {
+    const flow_id f = e.case_flow(c);
+    const detail::flow_program& fl = rules.flow(f);
+    w.u16(f);
+    w.str(e.case_name(c));
+    w.u16(e.state(c));
+    for (std::size_t i = 0; i < fl.fields.size(); ++i) {
+      const raw_value v = e.field(c, static_cast<field_id>(i));
+      if (fl.fields[i].type == value_type::string) w.str(e.text(v));
+      else w.i64(v);
+    }
+    const std::vector<history_entry> h = e.history(c);
+    w.u32(static_cast<std::uint32_t>(h.size()));
+    for (const history_entry& x : h) {
+      w.i64(x.at);
+      w.u16(x.event);
+      w.u16(x.from);
+      w.u16(x.to);
+      w.u8(static_cast<std::uint8_t>(x.why));
+    }
+  }
+  const std::vector<scheduled_deadline> d = e.scheduled_deadlines();
+  w.u32(static_cast<std::uint32_t>(d.size()));
+  for (const scheduled_deadline& x : d) {
+    w.u32(x.id);
+    w.u16(x.timer);
+    w.i64(x.due);
+  }
+  return out;
+}
+
+store_status decode_engine(std::string_view bytes, engine& e) {
+  if (e.case_count() != 0) return store_status::error(store_code::invalid, "decode_engine: the engine already has cases");
+  reader in(bytes);
+  if (!in.expect(magic)) return corrupt(in, "not a crmflow snapshot");
+  const timestamp now = in.i64();
+  const rule_set& rules = e.rules();
+  const std::uint32_t flows = in.u32();
+  if (in.failed()) return corrupt(in, "truncated header");
+  if (flows != rules.flow_count())
+    return store_status::error(store_code::invalid, "snapshot: written for " + std::to_string(flows) +
+                                                        " flows, the rule set has " + std::to_string(rules.flow_count()));
+  for (const detail::flow_program& fl : rules.flows()) {
+    const std::string_view name = in.str();
+    const std::uint32_t fields = in.u32();
+    if (in.failed()) return corrupt(in, "truncated flow table");
+    bool same = name == fl.name && fields == fl.fields.size();
+    for (std::uint32_t i = 0; i < fields; ++i) {
+      const std::uint8_t type = in.u8();
+      if (same && type != static_cast<std::uint8_t>(fl.fields[i].type)) same = false;
+    }
+    if (in.failed()) return corrupt(in, "truncated flow table");
+    if (!same)
+      return store_status::error(store_code::invalid,
+                                 "snapshot: flow " + std::string(name) + " does not match the rule set's flow " + fl.name);
+  }
+
+  const std::uint32_t cases = in.u32();
+  std::vector<raw_value> fields;
+  std::vector<history_entry> history;
+  for (std::uint32_t c = 0; c < cases; ++c) {
+    const flow_id f = in.u16();
+    const std::string name(in.str());
+    const state_id s = in.u16();
+    if (in.failed()) return corrupt(in, "truncated case " + std::to_string(c));
+    if (f >= rules.flow_count()) return corrupt(in, "case " + std::to_string(c) + " has an unknown flow");
+    const detail::flow_program& fl = rules.flow(f);
+    fields.clear();
+    for (const detail::field_def& fd : fl.fields)
+      fields.push_back(fd.type == value_type::string ? e.intern(in.str()) : in.i64());
+    const std::uint32_t n = in.u32();
+    if (in.failed() || n > bytes.size()) return corrupt(in, "truncated case " + std::to_string(c));
+    history.clear();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      history_entry h{};
+      h.at = in.i64();
+      h.event = in.u16();
+      h.from = in.u16();
+      h.to = in.u16();
+      const std::uint8_t why = in.u8();
+      if (why > static_cast<std::uint8_t>(cause::timer)) in.fail();
+      h.why = static_cast<cause>(why);
+      history.push_back(h);
+    }
+    if (in.failed()) return corrupt(in, "truncated history of case " + std::to_string(c));
+    const create_result r = e.restore_case(f, name, s, fields.data(), history);
+    if (!r.accepted() || r.id != c)
+      return corrupt(in, "case " + std::to_string(c) + " (" + name + ") refused: " + std::string(to_string(r.status)));
+  }
+  const std::uint32_t deadlines = in.u32();
+  for (std::uint32_t i = 0; i < deadlines; ++i) {
+    const case_id c = in.u32();
+    const timer_id t = in.u16();
+    const timestamp due = in.i64();
+    if (in.failed()) return corrupt(in, "truncated deadline table");
+    if (!e.restore_deadline(c, t, due))
+      return corrupt(in, "deadline " + std::to_string(i) + " names an unknown or running timer");
+  }
+  if (in.failed() || !in.at_end()) return corrupt(in, "trailing bytes");
+  e.restore_now(now);
+  return {};
+}
+
+}  // namespace crmflow

@@ -1,0 +1,323 @@
+// The embedded default store: one SQLite database in WAL mode.
+//
+//   journal(seq INTEGER PRIMARY KEY, kind INTEGER, payload BLOB, checksum INTEGER)
+//   snapshot(id = 1, seq INTEGER, bytes BLOB, checksum INTEGER)
+//   meta(key TEXT PRIMARY KEY, value)          -- format = 1
+//
+// Staged records go into an open write transaction (BEGIN IMMEDIATE at the first append), so a
+// commit is one SQLite COMMIT however many records it carries: that is what makes group commit
+// cheap. Exclusivity comes from flock() on a side file rather than from SQLite's locks, so that
+// a second opener fails at once with a clear message instead of SQLITE_BUSY at some later write.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "crmflow/store.hpp"
+
+namespace crmflow {
+namespace {
+
+constexpr int format_version = 1;
+
+store_status sqlite_error(sqlite3* db, int rc, const std::string& what, std::uint64_t seq = 0) {
+  const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const std::string message = what + ": " + detail;
+  switch (rc & 0xFF) {
+    case SQLITE_FULL: return store_status::error(store_code::disk_full, message + " (disk full)", seq);
+    case SQLITE_READONLY: return store_status::error(store_code::read_only, message, seq);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return store_status::error(store_code::locked, message, seq);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return store_status::error(store_code::corrupted, message, seq);
+    case SQLITE_IOERR: return store_status::error(store_code::write_failed, message, seq);
+    default: return store_status::error(store_code::io_error, message, seq);
+  }
+}
+
+// A prepared statement that resets itself after use.
+class statement {
+ public:
+  statement() = default;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(stmt_); }
+
+  int prepare(sqlite3* db, const char* sql) { return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
+  sqlite3_stmt* get() const noexcept { return stmt_; }
+  void reset() noexcept {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class sqlite_store final : public store {
+ public:
+  ~sqlite_store() override {
+    if (in_txn_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    // close_v2 waits for insert_ and select_, finalized after this body, before it closes.
+    if (db_) sqlite3_close_v2(db_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  }
+
+  store_status open(const std::filesystem::path& path, const sqlite_store_options& options) {
+    path_ = path.string();
+    read_only_ = options.read_only;
+
+    const std::string lock_path = path_ + ".lock";
+    lock_fd_ = ::open(lock_path.c_str(), (read_only_ ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0 && !read_only_ && (errno == EACCES || errno == EROFS))
+      return store_status::error(store_code::read_only, "cannot create lock file " + lock_path + ": " + std::strerror(errno));
+    if (lock_fd_ >= 0 && ::flock(lock_fd_, (read_only_ ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK)
+        return store_status::error(store_code::locked, "store " + path_ + " is locked by another process (or another open store)");
+      return store_status::error(store_code::io_error, "cannot lock " + lock_path + ": " + std::strerror(errno));
+    }
+    if (lock_fd_ < 0 && !read_only_)
+      return store_status::error(store_code::io_error, "cannot open lock file " + lock_path + ": " + std::strerror(errno));
+
+    // Read-only stores are opened read-write with query_only: a WAL left by a crashed writer
+    // must be recovered before it can be read, and SQLite's read-only WAL mode cannot do that.
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
+    if (!read_only_ && options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+    if (int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr); rc != SQLITE_OK) {
+      store_status s = sqlite_error(db_, rc, "cannot open store " + path_);
+      if ((rc & 0xFF) == SQLITE_CANTOPEN && !std::filesystem::exists(path))
+        s = store_status::error(store_code::io_error, "store " + path_ + " does not exist");
+      return s;
+    }
+    if (sqlite3_db_readonly(db_, "main") == 1)
+      return store_status::error(store_code::read_only, "store " + path_ + " is read-only (file or directory not writable)");
+    sqlite3_extended_result_codes(db_, 1);
+
+    // EXCLUSIVE before the first WAL access: no -shm file, and SQLite's own lock backs ours.
+    if (store_status s = exec("PRAGMA locking_mode=EXCLUSIVE", "locking mode"); !s) return s;
+    if (read_only_)
+      if (store_status s = exec("PRAGMA query_only=ON", "query_only"); !s) return s;
+    if (!read_only_) {
+      if (store_status s = query_pragma("PRAGMA journal_mode=WAL", "wal"); !s) return s;
+      const char* sync = options.sync == sync_mode::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+      if (store_status s = exec(sync, "synchronous"); !s) return s;
+      if (store_status s = exec("BEGIN IMMEDIATE;"
+                                "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
+                                "CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+                                " payload BLOB NOT NULL, checksum INTEGER NOT NULL);"
+                                "CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),"
+                                " seq INTEGER NOT NULL, bytes BLOB NOT NULL, checksum INTEGER NOT NULL);"
+                                "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', 1);"
+                                "COMMIT;",
+                                "create schema");
+          !s) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return s;
+      }
+    }
+    if (store_status s = check_format(); !s) return s;
+    if (store_status s = load_last_seq(); !s) return s;
+    if (int rc = insert_.prepare(db_, "INSERT INTO journal(seq, kind, payload, checksum) VALUES (?, ?, ?, ?)");
+        rc != SQLITE_OK && !read_only_)
+      return sqlite_error(db_, rc, "prepare insert");
+    if (int rc = select_.prepare(db_, "SELECT seq, kind, payload, checksum FROM journal WHERE seq >= ? ORDER BY seq");
+        rc != SQLITE_OK)
+      return sqlite_error(db_, rc, "prepare select");
+    return {};
+  }
+
+  store_status append(const journal_record& r) override {
+    if (read_only_) return store_status::error(store_code::read_only, "store " + path_ + " is open read-only", r.seq);
+    if (r.seq != last_seq_ + 1)
+      return store_status::error(store_code::invalid,
+                                 "append: expected seq " + std::to_string(last_seq_ + 1) + ", got " + std::to_string(r.seq),
+                                 r.seq);
+    if (!in_txn_) {
+      if (store_status s = exec("BEGIN IMMEDIATE", "begin"); !s) return s;
+      in_txn_ = true;
+      committed_seq_ = last_seq_;
+    }
+    sqlite3_stmt* st = insert_.get();
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(r.seq));
+    sqlite3_bind_int(st, 2, r.kind);
+    sqlite3_bind_blob64(st, 3, r.payload.data(), r.payload.size(), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, r.checksum);
+    const int rc = sqlite3_step(st);
+    insert_.reset();
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "append record " + std::to_string(r.seq), r.seq);
+    last_seq_ = r.seq;
+    return {};
+  }
+
+  store_status commit() override {
+    if (!in_txn_) return {};
+    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      store_status s = sqlite_error(db_, rc, "commit up to seq " + std::to_string(last_seq_), last_seq_);
+      rollback();
+      return s;
+    }
+    in_txn_ = false;
+    return {};
+  }
+
+  void rollback() noexcept override {
+    if (!in_txn_) return;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    in_txn_ = false;
+    last_seq_ = committed_seq_;
+  }
+
+  std::uint64_t last_seq() const noexcept override { return last_seq_; }
+
+  store_status read(std::uint64_t from, const std::function<bool(const journal_record&)>& visit) override {
+    if (from == 0) from = 1;
+    const std::uint64_t last = in_txn_ ? committed_seq_ : last_seq_;
+    sqlite3_stmt* st = select_.get();
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(from));
+    std::uint64_t expected = from;
+    journal_record r;
+    store_status result;
+    for (;;) {
+      const int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        result = sqlite_error(db_, rc, "read journal at seq " + std::to_string(expected), expected);
+        break;
+      }
+      r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+      if (r.seq > last) break;  // staged, not committed
+      if (r.seq != expected) {
+        result = store_status::error(store_code::corrupted,
+                                     "corrupted journal: record at seq " + std::to_string(expected) + " is missing",
+                                     expected);
+        break;
+      }
+      const sqlite3_int64 kind = sqlite3_column_int64(st, 1);
+      const void* blob = sqlite3_column_blob(st, 2);
+      const int size = sqlite3_column_bytes(st, 2);
+      const sqlite3_int64 checksum = sqlite3_column_int64(st, 3);
+      const bool typed = sqlite3_column_type(st, 2) == SQLITE_BLOB || size == 0;
+      r.kind = static_cast<std::uint8_t>(kind);
+      r.payload.assign(static_cast<const char*>(blob ? blob : ""), static_cast<std::size_t>(size));
+      r.checksum = static_cast<std::uint32_t>(checksum);
+      if (!typed || kind < 0 || kind > 255 || checksum < 0 || checksum > 0xFFFFFFFF ||
+          record_checksum(r.seq, r.kind, r.payload) != r.checksum) {
+        const bool tail = r.seq == last;
+        result = store_status::error(
+            tail ? store_code::torn_tail : store_code::corrupted,
+            std::string(tail ? "torn last record" : "corrupted record") + " at seq " + std::to_string(r.seq) +
+                " (checksum mismatch) in " + path_,
+            r.seq);
+        break;
+      }
+      ++expected;
+      if (!visit(r)) break;
+    }
+    select_.reset();
+    return result;
+  }
+
+  store_status save_snapshot(const snapshot& s) override {
+    if (read_only_) return store_status::error(store_code::read_only, "store " + path_ + " is open read-only");
+    if (in_txn_) return store_status::error(store_code::invalid, "save_snapshot: records are staged; commit first");
+    if (s.seq > last_seq_)
+      return store_status::error(store_code::invalid, "save_snapshot: seq " + std::to_string(s.seq) + " is past the journal");
+    statement st;
+    if (int rc = st.prepare(db_, "INSERT OR REPLACE INTO snapshot(id, seq, bytes, checksum) VALUES (1, ?, ?, ?)");
+        rc != SQLITE_OK)
+      return sqlite_error(db_, rc, "prepare snapshot");
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(s.seq));
+    sqlite3_bind_blob64(st.get(), 2, s.bytes.data(), s.bytes.size(), SQLITE_STATIC);
+    sqlite3_bind_int64(st.get(), 3, crc32_of(s.bytes));
+    if (int rc = sqlite3_step(st.get()); rc != SQLITE_DONE)
+      return sqlite_error(db_, rc, "save snapshot at seq " + std::to_string(s.seq), s.seq);
+    return {};
+  }
+
+  store_status load_snapshot(std::optional<snapshot>& out) override {
+    out.reset();
+    statement st;
+    if (int rc = st.prepare(db_, "SELECT seq, bytes, checksum FROM snapshot WHERE id = 1"); rc != SQLITE_OK)
+      return sqlite_error(db_, rc, "prepare snapshot read");
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return sqlite_error(db_, rc, "read snapshot");
+    snapshot s;
+    s.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
+    const void* blob = sqlite3_column_blob(st.get(), 1);
+    s.bytes.assign(static_cast<const char*>(blob ? blob : ""), static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 1)));
+    const sqlite3_int64 checksum = sqlite3_column_int64(st.get(), 2);
+    if (checksum != static_cast<sqlite3_int64>(crc32_of(s.bytes)))
+      return store_status::error(store_code::corrupted,
+                                 "corrupted snapshot (covering seq " + std::to_string(s.seq) + ") in " + path_, s.seq);
+    out = std::move(s);
+    return {};
+  }
+
+ private:
+  store_status exec(const char* sql, const char* what) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, std::string(what) + " on " + path_);
+    return {};
+  }
+
+  // Runs a pragma that answers with one text row and checks the answer.
+  store_status query_pragma(const char* sql, const char* expected) {
+    statement st;
+    int rc = st.prepare(db_, sql);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW) return sqlite_error(db_, rc, std::string(sql) + " on " + path_);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+    if (!text || std::strcmp(text, expected) != 0)
+      return store_status::error(store_code::io_error, std::string(sql) + " on " + path_ + " answered " + (text ? text : "null"));
+    return {};
+  }
+
+  store_status check_format() {
+    statement st;
+    int rc = st.prepare(db_, "SELECT value FROM meta WHERE key = 'format'");
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "read format of " + path_);
+    rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW || sqlite3_column_int(st.get(), 0) != format_version)
+      return store_status::error(store_code::io_error, path_ + ": unknown store format");
+    return {};
+  }
+
+  store_status load_last_seq() {
+    statement st;
+    int rc = st.prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM journal");
+    if (rc == SQLITE_OK) rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW) return sqlite_error(db_, rc, "read journal of " + path_);
+    last_seq_ = static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
+    committed_seq_ = last_seq_;
+    return {};
+  }
+
+  std::string path_;
+  bool read_only_ = false;
+  int lock_fd_ = -1;
+  sqlite3* db_ = nullptr;
+  statement insert_;
+  statement select_;
+  bool in_txn_ = false;
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t committed_seq_ = 0;
+};
+
+}  // namespace
+
+open_store_result open_sqlite_store(const std::filesystem::path& path, const sqlite_store_options& options) {
+  auto s = std::make_unique<sqlite_store>();
+  store_status st = s->open(path, options);
+  if (!st) return {std::move(st), nullptr};
+  return {store_status::success(), std::move(s)};
+}
+
+}  // namespace crmflow

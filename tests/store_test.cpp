@@ -1,0 +1,407 @@
+// The store (store.hpp), the snapshot codec (snapshot.hpp) and durable_engine: round trips,
+// damaged records, read-only and locked stores, failing writes, and exact recovery.
+#define BOOST_TEST_MODULE store
+#include "test_support.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <crmflow/durable_engine.hpp>
+#include <crmflow/snapshot.hpp>
+#include <crmflow/store.hpp>
+
+#include <filesystem>
+
+#include "month_inputs.hpp"
+
+using namespace crmflow;
+using namespace crmflow_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::shared_ptr<const rule_set> complaint_rules() {
+  static std::shared_ptr<const rule_set> rules = [] {
+    load_result r = load_rules({CRMFLOW_SOURCE_DIR "/rules/complaint.yaml"});
+    BOOST_TEST_REQUIRE(r.ok());
+    return r.rules;
+  }();
+  return rules;
+}
+
+const std::vector<month_input>& month() {
+  static const std::vector<month_input> m = load_month();
+  return m;
+}
+
+// A fresh directory per test, removed afterwards.
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    path = fs::temp_directory_path() /
+           ("crmflow-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  fs::path db() const { return path / "store.db"; }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+std::unique_ptr<store> open_or_fail(const fs::path& p, sqlite_store_options o = {}) {
+  o.sync = sync_mode::normal;  // tests need crash safety, not power-loss safety
+  open_store_result r = open_sqlite_store(p, o);
+  BOOST_TEST_REQUIRE(r.status.ok(), r.status.message());
+  return std::move(r.store);
+}
+
+void exec_sql(const fs::path& p, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  BOOST_TEST(rc == SQLITE_OK, (err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::vector<journal_record> read_all(store& s, std::uint64_t from = 1, store_status* status = nullptr) {
+  std::vector<journal_record> out;
+  store_status st = s.read(from, [&](const journal_record& r) {
+    out.push_back(r);
+    return true;
+  });
+  if (status) *status = st;
+  else BOOST_TEST(st.ok(), st.message());
+  return out;
+}
+
+// Runs inputs [from, to) of the month through `host`.
+template <class Host, class Read>
+void run(Host& host, Read read, std::size_t from, std::size_t to) {
+  data_record rec;
+  for (std::size_t i = from; i < to; ++i) BOOST_TEST_REQUIRE(feed(host, read, month()[i], rec));
+}
+
+// A store that delegates to another and fails its writes on demand (a full disk).
+class failing_store final : public store {
+ public:
+  explicit failing_store(std::unique_ptr<store> inner) : inner_(std::move(inner)) {}
+  bool fail_appends = false;
+  bool fail_commits = false;
+
+  store_status append(const journal_record& r) override {
+    if (fail_appends) return store_status::error(store_code::disk_full, "injected: disk full", r.seq);
+    return inner_->append(r);
+  }
+  store_status commit() override {
+    if (fail_commits) {
+      inner_->rollback();
+      return store_status::error(store_code::write_failed, "injected: write failed", inner_->last_seq());
+    }
+    return inner_->commit();
+  }
+  void rollback() noexcept override { inner_->rollback(); }
+  std::uint64_t last_seq() const noexcept override { return inner_->last_seq(); }
+  store_status read(std::uint64_t from, const std::function<bool(const journal_record&)>& v) override {
+    return inner_->read(from, v);
+  }
+  store_status save_snapshot(const crmflow::snapshot& s) override { return inner_->save_snapshot(s); }
+  store_status load_snapshot(std::optional<crmflow::snapshot>& out) override { return inner_->load_snapshot(out); }
+
+ private:
+  std::unique_ptr<store> inner_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(journal_and_snapshot_round_trip) {
+  temp_dir dir;
+  {
+    auto s = open_or_fail(dir.db());
+    BOOST_TEST(s->last_seq() == 0u);
+    BOOST_TEST(s->append(make_record(1, 7, "one")).ok());
+    BOOST_TEST(s->append(make_record(2, 8, std::string("t\0o", 3))).ok());
+    BOOST_TEST(s->last_seq() == 2u);
+    BOOST_TEST(read_all(*s).empty());  // staged, not committed
+    BOOST_TEST(s->commit().ok());
+    BOOST_TEST(s->append(make_record(3, 9, "")).ok());
+    s->rollback();
+    BOOST_TEST(s->last_seq() == 2u);
+    const store_status gap = s->append(make_record(4, 1, "x"));
+    BOOST_TEST((gap.code() == store_code::invalid));
+    BOOST_TEST(s->append(make_record(3, 9, "")).ok());
+    BOOST_TEST(s->commit().ok());
+    BOOST_TEST(s->save_snapshot({2, "state"}).ok());
+  }
+  auto s = open_or_fail(dir.db());
+  BOOST_TEST(s->last_seq() == 3u);
+  const std::vector<journal_record> all = read_all(*s);
+  BOOST_TEST_REQUIRE(all.size() == 3u);
+  BOOST_TEST(all[0].payload == "one");
+  BOOST_TEST(all[1].payload == std::string("t\0o", 3));
+  BOOST_TEST(all[1].kind == 8);
+  BOOST_TEST(all[2].payload.empty());
+  BOOST_TEST(read_all(*s, 3).size() == 1u);
+  std::optional<crmflow::snapshot> snap;
+  BOOST_TEST(s->load_snapshot(snap).ok());
+  BOOST_TEST_REQUIRE(snap.has_value());
+  BOOST_TEST(snap->seq == 2u);
+  BOOST_TEST(snap->bytes == "state");
+}
+
+BOOST_AUTO_TEST_CASE(corrupted_record_is_reported_with_its_seq) {
+  temp_dir dir;
+  {
+    auto s = open_or_fail(dir.db());
+    for (std::uint64_t i = 1; i <= 5; ++i) BOOST_TEST(s->append(make_record(i, 1, "payload " + std::to_string(i))).ok());
+    BOOST_TEST(s->commit().ok());
+  }
+  exec_sql(dir.db(), "UPDATE journal SET payload = X'DEADBEEF' WHERE seq = 3");
+  auto s = open_or_fail(dir.db());
+  store_status st;
+  const auto got = read_all(*s, 1, &st);
+  BOOST_TEST(got.size() == 2u);  // records before the damage are delivered
+  BOOST_TEST((st.code() == store_code::corrupted));
+  BOOST_TEST(st.seq() == 3u);
+  BOOST_TEST(st.message().find("corrupted record at seq 3") != std::string::npos, st.message());
+}
+
+BOOST_AUTO_TEST_CASE(torn_last_record_and_missing_record) {
+  temp_dir dir;
+  {
+    auto s = open_or_fail(dir.db());
+    for (std::uint64_t i = 1; i <= 4; ++i) BOOST_TEST(s->append(make_record(i, 1, "payload " + std::to_string(i))).ok());
+    BOOST_TEST(s->commit().ok());
+  }
+  // Cut the last payload short, as a torn write would.
+  exec_sql(dir.db(), "UPDATE journal SET payload = substr(payload, 1, 3) WHERE seq = 4");
+  {
+    auto s = open_or_fail(dir.db());
+    store_status st;
+    read_all(*s, 1, &st);
+    BOOST_TEST((st.code() == store_code::torn_tail), st.message());
+    BOOST_TEST(st.seq() == 4u);
+    BOOST_TEST(st.message().find("torn last record at seq 4") != std::string::npos, st.message());
+  }
+  exec_sql(dir.db(), "DELETE FROM journal WHERE seq = 2");
+  auto s = open_or_fail(dir.db());
+  store_status st;
+  read_all(*s, 1, &st);
+  BOOST_TEST((st.code() == store_code::corrupted));
+  BOOST_TEST(st.seq() == 2u);
+  BOOST_TEST(st.message().find("seq 2 is missing") != std::string::npos, st.message());
+}
+
+BOOST_AUTO_TEST_CASE(corrupted_snapshot_is_reported) {
+  temp_dir dir;
+  {
+    auto s = open_or_fail(dir.db());
+    BOOST_TEST(s->append(make_record(1, 1, "x")).ok());
+    BOOST_TEST(s->commit().ok());
+    BOOST_TEST(s->save_snapshot({1, "state bytes"}).ok());
+  }
+  exec_sql(dir.db(), "UPDATE snapshot SET bytes = X'00'");
+  auto s = open_or_fail(dir.db());
+  std::optional<crmflow::snapshot> snap;
+  const store_status st = s->load_snapshot(snap);
+  BOOST_TEST((st.code() == store_code::corrupted));
+  BOOST_TEST(!snap.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(read_only_store) {
+  temp_dir dir;
+  {
+    auto s = open_or_fail(dir.db());
+    BOOST_TEST(s->append(make_record(1, 1, "x")).ok());
+    BOOST_TEST(s->commit().ok());
+  }
+  // Opened read-only on purpose: reads work, writes say so.
+  {
+    sqlite_store_options o;
+    o.read_only = true;
+    auto s = open_or_fail(dir.db(), o);
+    BOOST_TEST(read_all(*s).size() == 1u);
+    const store_status st = s->append(make_record(2, 1, "y"));
+    BOOST_TEST((st.code() == store_code::read_only));
+  }
+  // A file that cannot be written. Root writes anyway, so the check runs as nobody.
+  ::chmod(dir.path.c_str(), 0777);
+  ::chmod(dir.db().c_str(), 0444);
+  ::chmod((dir.db().string() + ".lock").c_str(), 0666);
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && ::setuid(65534) != 0) ::_exit(90);
+    open_store_result r = open_sqlite_store(dir.db());
+    if (r.status.code() != store_code::read_only) ::_exit(91);
+    if (r.status.message().find("read-only") == std::string::npos) ::_exit(92);
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  BOOST_TEST(WIFEXITED(wstatus));
+  BOOST_TEST(WEXITSTATUS(wstatus) == 0);
+  ::chmod(dir.db().c_str(), 0644);
+}
+
+BOOST_AUTO_TEST_CASE(second_opener_is_refused) {
+  temp_dir dir;
+  auto s = open_or_fail(dir.db());
+  // In this process.
+  open_store_result again = open_sqlite_store(dir.db());
+  BOOST_TEST((again.status.code() == store_code::locked));
+  BOOST_TEST(again.status.message().find("locked by another process") != std::string::npos);
+  // In another process (which does not inherit our lock: the descriptor is close-on-exec, but
+  // a fork shares it, so the child opens the file itself; flock locks belong to the open file).
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    open_store_result r = open_sqlite_store(dir.db());
+    ::_exit(r.status.code() == store_code::locked ? 0 : 1);
+  }
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  BOOST_TEST((WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0));
+  s.reset();
+  BOOST_TEST(open_sqlite_store(dir.db()).status.ok());  // released on close
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_codec_is_a_fixed_point_and_continues_identically) {
+  engine original(complaint_rules());
+  auto read = [&]() -> const engine& { return original; };
+  const std::size_t half = month().size() / 2;
+  run(original, read, 0, half);
+  BOOST_TEST(original.pending_deadlines() > 0u);
+  const std::string bytes = encode_engine(original);
+
+  engine copy(complaint_rules());
+  const store_status st = decode_engine(bytes, copy);
+  BOOST_TEST_REQUIRE(st.ok(), st.message());
+  BOOST_TEST((encode_engine(copy) == bytes));
+  BOOST_TEST(copy.now() == original.now());
+  BOOST_TEST(copy.pending_deadlines() == original.pending_deadlines());
+
+  // Both go on with the second half, deadlines and all, and end byte for byte the same.
+  auto read_copy = [&]() -> const engine& { return copy; };
+  run(original, read, half, month().size());
+  run(copy, read_copy, half, month().size());
+  BOOST_TEST((encode_engine(copy) == encode_engine(original)));
+
+  // Damage and misuse are errors, not crashes.
+  engine fresh(complaint_rules());
+  BOOST_TEST((decode_engine(bytes.substr(0, bytes.size() / 2), fresh).code() == store_code::corrupted));
+  BOOST_TEST((decode_engine(bytes, copy).code() == store_code::invalid));  // not empty
+}
+
+BOOST_AUTO_TEST_CASE(recovery_is_exact_and_continues_identically) {
+  temp_dir dir;
+  engine reference(complaint_rules());
+  auto read_ref = [&]() -> const engine& { return reference; };
+  const std::size_t part = month().size() * 2 / 3;
+  run(reference, read_ref, 0, part);
+  {
+    durable_options o;
+    o.snapshot_every = 250;
+    open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()), {}, o);
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    run(*d.engine, read, 0, part);
+    BOOST_TEST(d.engine->last_seq() == part);
+    BOOST_TEST(d.engine->last_snapshot_status().ok());
+    BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+  }
+  open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+  auto read = [&]() -> const engine& { return d.engine->state(); };
+  run(*d.engine, read, part, month().size());
+  run(reference, read_ref, part, month().size());
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+}
+
+BOOST_AUTO_TEST_CASE(group_commit_acknowledges_a_batch_together) {
+  temp_dir dir;
+  engine reference(complaint_rules());
+  auto read_ref = [&]() -> const engine& { return reference; };
+  run(reference, read_ref, 0, 100);
+  {
+    open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+    BOOST_TEST_REQUIRE(d.status.ok());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    for (std::size_t i = 0; i < 100; i += 10) {
+      BOOST_TEST(d.engine->begin_batch().ok());
+      BOOST_TEST((d.engine->begin_batch().code() == store_code::invalid));
+      run(*d.engine, read, i, i + 10);
+      BOOST_TEST(d.engine->commit_batch().ok());
+    }
+    // A batch left open at the end is not durable.
+    BOOST_TEST(d.engine->begin_batch().ok());
+    run(*d.engine, read, 100, 105);
+  }
+  open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+  BOOST_TEST_REQUIRE(d.status.ok());
+  BOOST_TEST(d.engine->last_seq() == 100u);
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+}
+
+BOOST_AUTO_TEST_CASE(failing_writes_leave_the_engine_unchanged) {
+  temp_dir dir;
+  auto failing = std::make_unique<failing_store>(open_or_fail(dir.db()));
+  failing_store& f = *failing;
+  open_durable_result d = durable_engine::open(complaint_rules(), std::move(failing));
+  BOOST_TEST_REQUIRE(d.status.ok());
+  auto read = [&]() -> const engine& { return d.engine->state(); };
+  run(*d.engine, read, 0, 50);
+  const std::string before = encode_engine(d.engine->state());
+  data_record rec;
+
+  // One input at a time: refused, not applied.
+  f.fail_appends = true;
+  BOOST_TEST(!feed(*d.engine, read, month()[50], rec));
+  BOOST_TEST((encode_engine(d.engine->state()) == before));
+  f.fail_appends = false;
+  f.fail_commits = true;
+  BOOST_TEST(!feed(*d.engine, read, month()[50], rec));
+  const durable_result<std::size_t> adv = d.engine->advance_to(month()[50].at + days_ms);
+  BOOST_TEST((adv.stored.code() == store_code::write_failed));
+  BOOST_TEST((encode_engine(d.engine->state()) == before));
+  BOOST_TEST(d.engine->last_seq() == 50u);
+
+  // A batch whose commit fails: every input of it is undone.
+  BOOST_TEST(d.engine->begin_batch().ok());
+  run(*d.engine, read, 50, 60);
+  BOOST_TEST((encode_engine(d.engine->state()) != before));
+  const store_status st = d.engine->commit_batch();
+  BOOST_TEST((st.code() == store_code::write_failed));
+  BOOST_TEST(!d.engine->in_batch());
+  BOOST_TEST((encode_engine(d.engine->state()) == before));
+
+  // The disk has room again: the same inputs go through.
+  f.fail_commits = false;
+  run(*d.engine, read, 50, 60);
+  engine reference(complaint_rules());
+  auto read_ref = [&]() -> const engine& { return reference; };
+  run(reference, read_ref, 0, 60);
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+}
+
+BOOST_AUTO_TEST_CASE(recovery_refuses_a_damaged_journal) {
+  temp_dir dir;
+  {
+    open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+    BOOST_TEST_REQUIRE(d.status.ok());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    run(*d.engine, read, 0, 30);
+  }
+  exec_sql(dir.db(), "UPDATE journal SET checksum = checksum + 1 WHERE seq = 17");
+  open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+  BOOST_TEST((d.status.code() == store_code::corrupted));
+  BOOST_TEST(d.status.seq() == 17u);
+  BOOST_TEST(!d.engine);
+}
