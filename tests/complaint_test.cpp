@@ -1,13 +1,17 @@
 // rules/complaint.yaml, the bundled complaint flow (domain.md section 2): every transition and
 // every timer, with exact states after each event and exact firing times.
 //
+// Every time limit counts from receipt (received_at), whenever the case is classified.
+//
 // Transitions (state or group, event [guard] -> target) and the tests that take them:
 //   T1  received   classify [unclassified, minor]        internal   minor_happy_path
-//   T2  received   classify [unclassified, major]        internal   major_path
+//   T2  received   classify [unclassified, major, < 10m after receipt]     internal  major_path
+//   T2b received   classify [unclassified, major, 10m..12h after receipt]  internal  major_classified_after_10m
+//   T2c received   classify [unclassified, major, >= 12h after receipt]    internal  major_classified_after_12h
 //   T3  received   assign [classified and reasonable]    assigned   minor_happy_path
 //   T4  assigned   plan                                   planned    minor_happy_path
 //   T5  assigned   assign (改派)                          assigned   unit_analysis_1h_and_reassignment
-//   T6  planned    dispatch [minor or agreed]             dispatched minor_happy_path, major_path
+//   T6  planned    dispatch [reasonable, minor or agreed] dispatched minor_happy_path, major_path
 //   T7  dispatched resolve [major]                        resolved   major_path
 //   T8  dispatched resolve                                resolved   minor_happy_path
 //   T9  resolved   revisit [minor, receiver, phone/wechat, not dissatisfied]  closed  minor_happy_path
@@ -19,19 +23,21 @@
 //   G2  open       feedback                               internal   minor_happy_path, feedback_24h_breach
 //   G3  open       agree [not agreed]                     internal   major_path, escalation_12h_and_follow_up
 //   G4  open       escalate                               internal   escalation_12h_and_follow_up
-//   G5  open       follow_up_due [not agreed]             internal   escalation_12h_and_follow_up
 //   G6  open       reclassify_major [major]               internal   ten_days_on_a_major_case
 //   G7  open       reclassify_major [agreed]              internal   reclassify_after_agreement_by_staff
 //   G8  open       reclassify_major                       internal   ten_days_reclassifies_minor_to_major
 //   G9  open       explain_and_close [not reasonable]     closed     unreasonable_complaint_*
+//   A1  active     follow_up_due [not agreed]             internal   escalation_12h_and_follow_up
+//   A2  active     follow_up_due (agreed, not yet closed) internal   escalation_12h_and_follow_up
 // Timers:
 //   measures_1h    (state assigned, 1h)   unit_analysis_1h_and_reassignment
 //   revisit_24h    (state resolved, 24h)  revisit_24h_breach
 //   unresolved_10d (group active, 10d)    ten_days_* (posts reclassify_major)
-//   feedback_24h   (flow, 24h)            feedback_24h_breach
-//   report_10m     (flow, 10m)            report_10m_breach
-//   solution_12h   (flow, 12h)            escalation_12h_and_follow_up (posts escalate)
-//   follow_up      (flow, 12h)            escalation_12h_and_follow_up (posts follow_up_due)
+//   feedback_24h   (flow, 24h, started on receipt)                 feedback_24h_breach
+//   report_10m     (flow, report_time_left: 10m after receipt)     report_10m_breach, major_classified_after_10m
+//   solution_12h   (flow, solution_time_left: 12h after receipt)   escalation_12h_and_follow_up,
+//                                                                  major_classified_after_10m (posts escalate)
+//   follow_up      (flow, 12h, until closed)  escalation_12h_and_follow_up (posts follow_up_due)
 // every_transition_and_timer_is_exercised checks that this list covers the file.
 #define BOOST_TEST_MODULE complaint
 #include "test_support.hpp"
@@ -152,15 +158,16 @@ std::string hist(duration offset, std::string_view text) { return std::to_string
 
 const lines no_deadlines;
 
-constexpr int path_tests = 17;
+constexpr int path_tests = 19;
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(minor_happy_path) {
   complaint_world w;
   const case_id c = w.intake("C-1", R);
-  BOOST_TEST(w.msgs() == lines{"created C-1 received @R+0s"});
-  w.expect(c, "received", {"unresolved_10d@R+10d"});
+  // The 24 hours for feedback start on receipt, before classification.
+  BOOST_TEST(w.msgs() == (lines{"created C-1 received @R+0s", "start_timer C-1 feedback_24h due=R+1d @R+0s"}));
+  w.expect(c, "received", {"feedback_24h@R+1d", "unresolved_10d@R+10d"});
   BOOST_TEST(w.raw(c, "received_at") == R);
   BOOST_TEST(w.field(c, "level") == "unclassified");
 
@@ -170,9 +177,8 @@ BOOST_AUTO_TEST_CASE(minor_happy_path) {
 
   outcome o = w.classify(c, R + m, "minor");  // T1
   BOOST_TEST(o.accepted());
-  BOOST_TEST(w.msgs() == (lines{"transition C-1 received->received classify posted internal @R+1m",
-                                "start_timer C-1 feedback_24h due=R+1d1m @R+1m"}));
-  w.expect(c, "received", {"feedback_24h@R+1d1m", "unresolved_10d@R+10d"});
+  BOOST_TEST(w.msgs() == lines{"transition C-1 received->received classify posted internal @R+1m"});
+  w.expect(c, "received", {"feedback_24h@R+1d", "unresolved_10d@R+10d"});
   BOOST_TEST(w.field(c, "level") == "minor");
   BOOST_TEST(w.field(c, "reasonable") == "true");
   // Classified once: a second classify is refused.
@@ -184,12 +190,12 @@ BOOST_AUTO_TEST_CASE(minor_happy_path) {
   BOOST_TEST(w.msgs() ==
              (lines{"transition C-1 received->assigned assign posted @R+2m",
                     "notify C-1 工程维修: 投诉 C-1 已分派：3号楼1502 王女士，电梯故障：3号电梯停运。请1小时内分析并回复处理措施 @R+2m"}));
-  w.expect(c, "assigned", {"feedback_24h@R+1d1m", "measures_1h@R+1h2m", "unresolved_10d@R+10d"});
+  w.expect(c, "assigned", {"feedback_24h@R+1d", "measures_1h@R+1h2m", "unresolved_10d@R+10d"});
   BOOST_TEST(w.field(c, "unit") == "工程维修");
 
   BOOST_TEST(w.plan(c, R + 30 * m, "更换门机板").accepted());  // T4
   BOOST_TEST(w.msgs() == lines{"transition C-1 assigned->planned plan posted @R+30m"});
-  w.expect(c, "planned", {"feedback_24h@R+1d1m", "unresolved_10d@R+10d"});
+  w.expect(c, "planned", {"feedback_24h@R+1d", "unresolved_10d@R+10d"});
   BOOST_TEST(w.field(c, "measures") == "更换门机板");
   BOOST_TEST(w.raw(c, "measures_at") == R + 30 * m);
 
@@ -249,23 +255,28 @@ BOOST_AUTO_TEST_CASE(major_path) {
   BOOST_TEST(w.classify(c, R + m, "major").accepted());  // T2
   BOOST_TEST(w.msgs() ==
              (lines{"transition C-2 received->received classify posted internal @R+1m",
+                    "cancel_timer C-2 feedback_24h @R+1m",
                     "notify C-2 张经理: 重大投诉 C-2：3号楼1502 王女士，电梯故障。请10分钟内上报部门负责人，12小时内与客户商定解决方案 @R+1m",
-                    "start_timer C-2 report_10m due=R+11m @R+1m",
-                    "start_timer C-2 solution_12h due=R+12h1m @R+1m"}));
-  w.expect(c, "received", {"report_10m@R+11m", "solution_12h@R+12h1m", "unresolved_10d@R+10d"});
+                    "start_timer C-2 report_10m due=R+10m @R+1m",
+                    "start_timer C-2 solution_12h due=R+12h @R+1m"}));
+  // Both limits count from receipt (R), not from classification (R+1m): the timers run for
+  // what is left of them.
+  w.expect(c, "received", {"report_10m@R+10m", "solution_12h@R+12h", "unresolved_10d@R+10d"});
   BOOST_TEST(w.field(c, "level") == "major");
+  BOOST_TEST(w.raw(c, "report_time_left") == 9 * m);
+  BOOST_TEST(w.raw(c, "solution_time_left") == 12 * h - m);
 
   // Reported exactly at the 10-minute limit: in time.
-  BOOST_TEST(w.send(c, "report", R + 11 * m).accepted());  // G1
-  BOOST_TEST(w.msgs() == (lines{"transition C-2 received->received report posted internal @R+11m",
-                                "cancel_timer C-2 report_10m @R+11m"}));
-  BOOST_TEST(w.advance(R + 11 * m) == 0u);
-  w.expect(c, "received", {"solution_12h@R+12h1m", "unresolved_10d@R+10d"});
-  BOOST_TEST(w.raw(c, "reported_at") == R + 11 * m);
+  BOOST_TEST(w.send(c, "report", R + 10 * m).accepted());  // G1
+  BOOST_TEST(w.msgs() == (lines{"transition C-2 received->received report posted internal @R+10m",
+                                "cancel_timer C-2 report_10m @R+10m"}));
+  BOOST_TEST(w.advance(R + 10 * m) == 0u);
+  w.expect(c, "received", {"solution_12h@R+12h", "unresolved_10d@R+10d"});
+  BOOST_TEST(w.raw(c, "reported_at") == R + 10 * m);
 
   BOOST_TEST(w.assign(c, R + 20 * m, "工程维修").accepted());
   BOOST_TEST(w.plan(c, R + 40 * m, "更换曳引机").accepted());
-  w.expect(c, "planned", {"solution_12h@R+12h1m", "unresolved_10d@R+10d"});
+  w.expect(c, "planned", {"solution_12h@R+12h", "unresolved_10d@R+10d"});
   w.msgs();
 
   // A major complaint is dispatched only with a solution the customer agreed to.
@@ -305,7 +316,7 @@ BOOST_AUTO_TEST_CASE(major_path) {
   BOOST_TEST(w.eng.pending_deadlines() == 0u);
   BOOST_TEST(w.history(c) == (lines{
                                  hist(m, "classify received->received posted"),
-                                 hist(11 * m, "report received->received posted"),
+                                 hist(10 * m, "report received->received posted"),
                                  hist(20 * m, "assign received->assigned posted"),
                                  hist(40 * m, "plan assigned->planned posted"),
                                  hist(2 * h, "agree planned->planned posted"),
@@ -340,14 +351,144 @@ BOOST_AUTO_TEST_CASE(report_10m_breach) {
   record_coverage(w);
 }
 
+// A major complaint classified late: its limits still count from receipt. A limit not yet
+// passed runs for what is left of it (down to 1 ms); one already passed is a breach at once.
+BOOST_AUTO_TEST_CASE(major_classified_after_10m) {
+  complaint_world w;
+  const case_id just = w.intake("C-20", R);
+  const case_id late = w.intake("C-21", R);
+  w.msgs();
+  // 1 ms before the 10 minutes are up: the report is not overdue yet, 1 ms of it is left.
+  BOOST_TEST(w.classify(just, R + 10 * m - 1, "major").accepted());  // T2
+  BOOST_TEST(w.msgs() ==
+             (lines{"transition C-20 received->received classify posted internal @R+9m59s999ms",
+                    "cancel_timer C-20 feedback_24h @R+9m59s999ms",
+                    "notify C-20 张经理: 重大投诉 C-20：3号楼1502 王女士，电梯故障。请10分钟内上报部门负责人，12小时内与客户商定解决方案 @R+9m59s999ms",
+                    "start_timer C-20 report_10m due=R+10m @R+9m59s999ms",
+                    "start_timer C-20 solution_12h due=R+12h @R+9m59s999ms"}));
+  BOOST_TEST(w.raw(just, "report_time_left") == 1);
+  w.expect(just, "received", {"report_10m@R+10m", "solution_12h@R+12h", "unresolved_10d@R+10d"});
+
+  // Exactly 10 minutes after receipt: the report is overdue now. The alarm is raised at
+  // once (a timer of 0 would not start); the 12 hours still run from receipt.
+  BOOST_TEST(w.classify(late, R + 10 * m, "major").accepted());  // T2b
+  BOOST_TEST(w.msgs() ==
+             (lines{"transition C-21 received->received classify posted internal @R+10m",
+                    "cancel_timer C-21 feedback_24h @R+10m",
+                    "notify C-21 张经理: 重大投诉 C-21：3号楼1502 王女士，电梯故障。受理已超过10分钟，请立即上报部门负责人，并于受理后12小时内与客户商定解决方案 @R+10m",
+                    "alarm C-21 report_overdue head_of_department: 重大投诉 C-21：受理超过10分钟才定级，片区经理 张经理 未在10分钟内上报 @R+10m",
+                    "start_timer C-21 solution_12h due=R+12h @R+10m"}));
+  BOOST_TEST(w.field(late, "level") == "major");
+  w.expect(late, "received", {"solution_12h@R+12h", "unresolved_10d@R+10d"});
+
+  // C-20's report timer fires at R+10m (an event at that instant came first).
+  BOOST_TEST(w.advance(R + 10 * m) == 1u);
+  BOOST_TEST(w.msgs() ==
+             (lines{"deadline C-20 report_10m @R+10m",
+                    "alarm C-20 report_overdue head_of_department: 重大投诉 C-20：片区经理 张经理 未在10分钟内上报 @R+10m"}));
+  BOOST_TEST(w.send(just, "report", R + 11 * m).accepted());
+  BOOST_TEST(w.send(late, "report", R + 11 * m).accepted());
+  w.msgs();
+
+  // No agreement: both escalate 12 hours after receipt, C-20 first (its timer started first).
+  BOOST_TEST(w.advance(R + 12 * h - 1) == 0u);
+  BOOST_TEST(w.advance(R + 12 * h) == 2u);
+  BOOST_TEST(w.msgs() ==
+             (lines{"deadline C-20 solution_12h @R+12h",
+                    "transition C-20 received->received escalate timer internal @R+12h",
+                    "alarm C-20 complaint_escalated head_of_department: 投诉 C-20 升级（第1次）：12小时内未与客户达成解决方案 @R+12h",
+                    "notify C-20 head_of_department: 升级投诉 C-20：3号楼1502 王女士，电梯故障：3号电梯停运。责任单位 ，当前环节 接待，处理措施：。原因：12小时内未与客户达成解决方案 @R+12h",
+                    "start_timer C-20 follow_up due=R+1d @R+12h",
+                    "deadline C-21 solution_12h @R+12h",
+                    "transition C-21 received->received escalate timer internal @R+12h",
+                    "alarm C-21 complaint_escalated head_of_department: 投诉 C-21 升级（第1次）：12小时内未与客户达成解决方案 @R+12h",
+                    "notify C-21 head_of_department: 升级投诉 C-21：3号楼1502 王女士，电梯故障：3号电梯停运。责任单位 ，当前环节 接待，处理措施：。原因：12小时内未与客户达成解决方案 @R+12h",
+                    "start_timer C-21 follow_up due=R+1d @R+12h"}));
+  w.expect(just, "received", {"follow_up@R+1d", "unresolved_10d@R+10d"});
+  w.expect(late, "received", {"follow_up@R+1d", "unresolved_10d@R+10d"});
+  record_coverage(w);
+}
+
+BOOST_AUTO_TEST_CASE(major_classified_after_12h) {
+  complaint_world w;
+  const case_id just = w.intake("C-22", R);
+  const case_id late = w.intake("C-23", R);
+  w.msgs();
+  // 1 ms before the 12 hours are up: the report is overdue (alarm at once), 1 ms is left
+  // for an agreed solution.
+  BOOST_TEST(w.classify(just, R + 12 * h - 1, "major").accepted());  // T2b
+  BOOST_TEST(w.msgs() ==
+             (lines{"transition C-22 received->received classify posted internal @R+11h59m59s999ms",
+                    "cancel_timer C-22 feedback_24h @R+11h59m59s999ms",
+                    "notify C-22 张经理: 重大投诉 C-22：3号楼1502 王女士，电梯故障。受理已超过10分钟，请立即上报部门负责人，并于受理后12小时内与客户商定解决方案 @R+11h59m59s999ms",
+                    "alarm C-22 report_overdue head_of_department: 重大投诉 C-22：受理超过10分钟才定级，片区经理 张经理 未在10分钟内上报 @R+11h59m59s999ms",
+                    "start_timer C-22 solution_12h due=R+12h @R+11h59m59s999ms"}));
+  BOOST_TEST(w.raw(just, "solution_time_left") == 1);
+  w.expect(just, "received", {"solution_12h@R+12h", "unresolved_10d@R+10d"});
+
+  // Exactly 12 hours after receipt: no solution was agreed within 12 hours either. Both
+  // breaches at once: the report alarm, and the escalation solution_12h would have posted.
+  BOOST_TEST(w.classify(late, R + 12 * h, "major").accepted());  // T2c, then G4 emitted
+  BOOST_TEST(w.msgs() ==
+             (lines{"transition C-23 received->received classify posted internal @R+12h",
+                    "cancel_timer C-23 feedback_24h @R+12h",
+                    "notify C-23 张经理: 重大投诉 C-23：3号楼1502 王女士，电梯故障。受理已超过12小时，已升级部门负责人，请立即上报并跟进至客户认可方案 @R+12h",
+                    "alarm C-23 report_overdue head_of_department: 重大投诉 C-23：受理超过10分钟才定级，片区经理 张经理 未在10分钟内上报 @R+12h",
+                    "emit C-23 escalate @R+12h",
+                    "transition C-23 received->received escalate emitted internal @R+12h",
+                    "alarm C-23 complaint_escalated head_of_department: 投诉 C-23 升级（第1次）：12小时内未与客户达成解决方案 @R+12h",
+                    "notify C-23 head_of_department: 升级投诉 C-23：3号楼1502 王女士，电梯故障：3号电梯停运。责任单位 ，当前环节 接待，处理措施：。原因：12小时内未与客户达成解决方案 @R+12h",
+                    "start_timer C-23 follow_up due=R+1d @R+12h"}));
+  BOOST_TEST(w.field(late, "escalations") == "1");
+  BOOST_TEST(w.field(late, "escalated_to") == "head_of_department");
+  w.expect(late, "received", {"follow_up@R+1d", "unresolved_10d@R+10d"});
+
+  // C-22's last millisecond runs out at R+12h.
+  BOOST_TEST(w.advance(R + 12 * h) == 1u);
+  BOOST_TEST(w.msgs() ==
+             (lines{"deadline C-22 solution_12h @R+12h",
+                    "transition C-22 received->received escalate timer internal @R+12h",
+                    "alarm C-22 complaint_escalated head_of_department: 投诉 C-22 升级（第1次）：12小时内未与客户达成解决方案 @R+12h",
+                    "notify C-22 head_of_department: 升级投诉 C-22：3号楼1502 王女士，电梯故障：3号电梯停运。责任单位 ，当前环节 接待，处理措施：。原因：12小时内未与客户达成解决方案 @R+12h",
+                    "start_timer C-22 follow_up due=R+1d @R+12h"}));
+  w.expect(just, "received", {"follow_up@R+1d", "unresolved_10d@R+10d"});
+  // Following up goes on for both, C-23's timer was started first.
+  BOOST_TEST(w.advance(R + d - 1) == 0u);
+  BOOST_TEST(w.advance(R + d) == 2u);
+  lines fired;
+  for (const std::string& x : w.msgs())
+    if (x.rfind("deadline", 0) == 0) fired.push_back(x);
+  BOOST_TEST(fired == (lines{"deadline C-23 follow_up @R+1d", "deadline C-22 follow_up @R+1d"}));
+  BOOST_TEST(w.history(late) == (lines{
+                                     hist(12 * h, "classify received->received posted"),
+                                     hist(12 * h, "escalate received->received emitted"),
+                                     hist(d, "follow_up_due received->received timer"),
+                                 }));
+  record_coverage(w);
+}
+
 BOOST_AUTO_TEST_CASE(feedback_24h_breach) {
   complaint_world w;
   const case_id late = w.intake("C-5", R);
   const case_id on_time = w.intake("C-6", R);
-  BOOST_TEST(w.classify(late, R, "minor").accepted());
+  const case_id early = w.intake("C-5a", R);
   BOOST_TEST(w.classify(on_time, R, "minor").accepted());
   w.msgs();
+  // Feedback given before classification meets the limit: no alarm later.
+  BOOST_TEST(w.send(early, "feedback", R + 5 * m).accepted());  // G2 in 接待, unclassified
+  BOOST_TEST(w.msgs() == (lines{"transition C-5a received->received feedback posted internal @R+5m",
+                                "cancel_timer C-5a feedback_24h @R+5m"}));
+  BOOST_TEST(w.raw(early, "fed_back_at") == R + 5 * m);
+  BOOST_TEST(w.classify(early, R + 10 * m, "minor").accepted());
+  BOOST_TEST(w.msgs() == lines{"transition C-5a received->received classify posted internal @R+10m"});
+  // The 24 hours count from receipt, not from classification: classified two hours late,
+  // C-5 still has to be told by R+1d.
+  BOOST_TEST(w.classify(late, R + 2 * h, "minor").accepted());
+  BOOST_TEST(w.msgs() == lines{"transition C-5 received->received classify posted internal @R+2h"});
+  w.expect(early, "received", {"unresolved_10d@R+10d"});
+  w.expect(late, "received", {"feedback_24h@R+1d", "unresolved_10d@R+10d"});
   BOOST_TEST(w.advance(R + d - 1) == 0u);
+  BOOST_TEST(w.msgs().empty());
   // Feedback exactly 24 hours after receipt is in time.
   BOOST_TEST(w.send(on_time, "feedback", R + d).accepted());
   w.msgs();
@@ -358,6 +499,7 @@ BOOST_AUTO_TEST_CASE(feedback_24h_breach) {
                     "notify C-5 小李: 投诉 C-5 已超过24小时未反馈客户，请立即联系客户 @R+1d"}));
   w.expect(late, "received", {"unresolved_10d@R+10d"});
   w.expect(on_time, "received", {"unresolved_10d@R+10d"});
+  w.expect(early, "received", {"unresolved_10d@R+10d"});
   // Late feedback is still recorded.
   BOOST_TEST(w.send(late, "feedback", R + d + h).accepted());
   BOOST_TEST(w.raw(late, "fed_back_at") == R + d + h);
@@ -422,7 +564,8 @@ BOOST_AUTO_TEST_CASE(escalation_12h_and_follow_up) {
   BOOST_TEST(w.field(c, "escalation_reason") == "12小时内未与客户达成解决方案");
   w.expect(c, "planned", {"follow_up@R+1d", "unresolved_10d@R+10d"});
 
-  BOOST_TEST(w.advance(R + d) == 1u);  // G5 by the timer
+  BOOST_TEST(w.advance(R + d - 1) == 0u);
+  BOOST_TEST(w.advance(R + d) == 1u);  // A1 by the timer
   BOOST_TEST(w.msgs() ==
              (lines{"deadline C-8 follow_up @R+1d",
                     "transition C-8 planned->planned follow_up_due timer internal @R+1d",
@@ -441,6 +584,7 @@ BOOST_AUTO_TEST_CASE(escalation_12h_and_follow_up) {
                     "notify C-8 物业公司总经理: 升级投诉 C-8：3号楼1502 王女士，电梯故障：3号电梯停运。责任单位 工程维修，当前环节 方案，处理措施：更换曳引机。原因：客户要求更高层处理 @R+1d1h",
                     "start_timer C-8 follow_up due=R+1d13h @R+1d1h"}));
   w.expect(c, "planned", {"follow_up@R+1d13h", "unresolved_10d@R+10d"});
+  BOOST_TEST(w.advance(R + d + 13 * h - 1) == 0u);
   BOOST_TEST(w.advance(R + d + 13 * h) == 1u);
   BOOST_TEST(w.msgs() ==
              (lines{"deadline C-8 follow_up @R+1d13h",
@@ -449,14 +593,37 @@ BOOST_AUTO_TEST_CASE(escalation_12h_and_follow_up) {
                     "notify C-8 张经理: 升级投诉 C-8 仍未与客户达成方案，请继续跟进 @R+1d13h",
                     "start_timer C-8 follow_up due=R+2d1h @R+1d13h"}));
 
-  // The customer agrees: following up stops.
+  // The customer agrees. The brief: "keep following up until the customer agrees and the case
+  // closes": following up goes on, now towards closing the case, until it is closed.
   BOOST_TEST(w.send(c, "agree", R + d + 14 * h).accepted());
-  w.expect(c, "planned", {"unresolved_10d@R+10d"});
+  BOOST_TEST(w.msgs() == (lines{"transition C-8 planned->planned agree posted internal @R+1d14h"}));
+  w.expect(c, "planned", {"follow_up@R+2d1h", "unresolved_10d@R+10d"});
+  BOOST_TEST(w.advance(R + 2 * d + h - 1) == 0u);
+  BOOST_TEST(w.advance(R + 2 * d + h) == 1u);  // A2 by the timer
+  BOOST_TEST(w.msgs() ==
+             (lines{"deadline C-8 follow_up @R+2d1h",
+                    "transition C-8 planned->planned follow_up_due timer internal @R+2d1h",
+                    "notify C-8 head_of_department: 升级投诉 C-8 客户已认可方案，尚未关闭（当前环节 方案，已升级2次），请继续跟进至关闭 @R+2d1h",
+                    "notify C-8 张经理: 升级投诉 C-8 客户已认可方案，尚未关闭（当前环节 方案），请继续跟进至关闭 @R+2d1h",
+                    "start_timer C-8 follow_up due=R+2d13h @R+2d1h"}));
+  BOOST_TEST(w.send(c, "dispatch", R + 2 * d + 2 * h).accepted());
+  BOOST_TEST(w.resolve(c, R + 2 * d + 3 * h, "已更换曳引机").accepted());
   w.msgs();
-  BOOST_TEST(w.advance(R + 3 * d) == 0u);
-  BOOST_TEST(w.send(c, "follow_up_due", R + 3 * d).status == status::guard_false);
-  BOOST_TEST(w.send(c, "dispatch", R + 3 * d).accepted());
-  w.expect(c, "dispatched", {"unresolved_10d@R+10d"});
+  // Still followed up while the resolved case waits for its revisit (group 未关闭).
+  w.expect(c, "resolved", {"follow_up@R+2d13h", "revisit_24h@R+3d3h", "unresolved_10d@R+10d"});
+  BOOST_TEST(w.advance(R + 2 * d + 13 * h - 1) == 0u);
+  BOOST_TEST(w.advance(R + 2 * d + 13 * h) == 1u);  // A2 in 待回访
+  BOOST_TEST(w.msgs() ==
+             (lines{"deadline C-8 follow_up @R+2d13h",
+                    "transition C-8 resolved->resolved follow_up_due timer internal @R+2d13h",
+                    "notify C-8 head_of_department: 升级投诉 C-8 客户已认可方案，尚未关闭（当前环节 待回访，已升级2次），请继续跟进至关闭 @R+2d13h",
+                    "notify C-8 张经理: 升级投诉 C-8 客户已认可方案，尚未关闭（当前环节 待回访），请继续跟进至关闭 @R+2d13h",
+                    "start_timer C-8 follow_up due=R+3d1h @R+2d13h"}));
+  // Closing ends it.
+  BOOST_TEST(w.revisit(c, R + 2 * d + 14 * h, "张经理", "face_to_face", "satisfied").accepted());
+  w.expect(c, "closed", no_deadlines);
+  BOOST_TEST(w.eng.pending_deadlines() == 0u);
+  BOOST_TEST(w.advance(R + 4 * d) == 0u);
   BOOST_TEST(w.history(c) == (lines{
                                  hist(0, "classify received->received posted"),
                                  hist(5 * m, "report received->received posted"),
@@ -467,7 +634,11 @@ BOOST_AUTO_TEST_CASE(escalation_12h_and_follow_up) {
                                  hist(d + h, "escalate planned->planned posted"),
                                  hist(d + 13 * h, "follow_up_due planned->planned timer"),
                                  hist(d + 14 * h, "agree planned->planned posted"),
-                                 hist(3 * d, "dispatch planned->dispatched posted"),
+                                 hist(2 * d + h, "follow_up_due planned->planned timer"),
+                                 hist(2 * d + 2 * h, "dispatch planned->dispatched posted"),
+                                 hist(2 * d + 3 * h, "resolve dispatched->resolved posted"),
+                                 hist(2 * d + 13 * h, "follow_up_due resolved->resolved timer"),
+                                 hist(2 * d + 14 * h, "revisit resolved->closed posted"),
                              }));
   record_coverage(w);
 }
@@ -506,6 +677,7 @@ BOOST_AUTO_TEST_CASE(ten_days_on_a_major_case) {
   BOOST_TEST(w.send(c, "agree", R + h).accepted());
   w.expect(c, "received", {"unresolved_10d@R+10d"});
   w.msgs();
+  BOOST_TEST(w.advance(R + 10 * d - 1) == 0u);
   BOOST_TEST(w.advance(R + 10 * d) == 1u);  // G6 by the timer
   BOOST_TEST(w.msgs() ==
              (lines{"deadline C-10 unresolved_10d @R+10d",
@@ -694,6 +866,11 @@ BOOST_AUTO_TEST_CASE(unreasonable_complaint_found_by_the_unit) {
   BOOST_TEST(w.plan(c, R + 30 * m, "经查属正常运行噪音", false).accepted());
   w.expect(c, "planned", {"feedback_24h@R+1d", "unresolved_10d@R+10d"});
   BOOST_TEST(w.field(c, "reasonable") == "false");
+  // Found unfounded by the unit: not dispatched, explained and closed.
+  const std::string before = w.snap(c);
+  BOOST_TEST(w.send(c, "dispatch", R + 40 * m).status == status::guard_false);
+  BOOST_TEST(w.snap(c) == before);
+  w.msgs();
   BOOST_TEST(w.explain(c, R + h, "噪音在国家标准范围内").accepted());
   w.expect(c, "closed", no_deadlines);
   BOOST_TEST(w.eng.pending_deadlines() == 0u);
@@ -742,7 +919,7 @@ BOOST_AUTO_TEST_CASE(revisit_data_is_checked) {
 BOOST_AUTO_TEST_CASE(every_transition_and_timer_is_exercised) {
   auto rules = complaint_rules();
   const detail::flow_program& fl = rules->flow(*rules->find_flow("complaint"));
-  BOOST_TEST(fl.transitions.size() == 22u);
+  BOOST_TEST(fl.transitions.size() == 25u);
   BOOST_TEST(fl.timers.size() == 7u);
   if (g_paths_run != path_tests) {
     BOOST_TEST_MESSAGE("coverage not checked: run the whole module (" << g_paths_run << " of " << path_tests

@@ -64,6 +64,7 @@ class baseline {
     cases_.push_back(intake);
     case_data& c = cases_.back();
     c.received_at = now_;          // received: on_entry
+    start(id, feedback_24h);      // received: on_entry, 24h from receipt
     start(id, unresolved_10d);    // group active entered
     return id;
   }
@@ -101,12 +102,19 @@ class baseline {
   static constexpr std::int64_t after[timer_count] = {24 * hour, 10 * minute, 12 * hour, 12 * hour,
                                                       1 * hour, 24 * hour, 10 * day};
 
-  void start(std::uint32_t id, timer t) {
+  void start(std::uint32_t id, timer t) { start(id, t, after[t]); }
+  // report_10m and solution_12h run for a duration field (the time left until 10 minutes /
+  // 12 hours after receipt); a duration of zero or less does not start (and stops a running one).
+  void start(std::uint32_t id, timer t, std::int64_t duration) {
     case_data& c = cases_[id];
+    if (duration <= 0) {
+      cancel(id, t);
+      return;
+    }
     if (!(c.running >> t & 1)) ++live_;
     c.running |= static_cast<std::uint8_t>(1u << t);
     ++c.generation[t];
-    heap_.push({now_ + after[t], order_++, id, c.generation[t], t});
+    heap_.push({now_ + duration, order_++, id, c.generation[t], t});
   }
   void cancel(std::uint32_t id, timer t) {
     case_data& c = cases_[id];
@@ -133,17 +141,30 @@ class baseline {
     switch (c.st) {
       case received:
         if (e == classify) {
-          if (c.level == unclassified && d.level == minor) {
+          if (c.level == unclassified && d.level == minor) {  // feedback_24h runs since receipt
             c.level = minor;
             c.reasonable = d.reasonable;
-            start(id, feedback_24h);
             return true;
           }
           if (c.level == unclassified && d.level == major) {
+            // The limits count from receipt; one already passed is a breach at once.
+            const std::int64_t since = now_ - c.received_at;
             c.level = major;
             c.reasonable = d.reasonable;
-            start(id, report_10m);
-            start(id, solution_12h);
+            cancel(id, feedback_24h);
+            if (since < 10 * minute) {
+              start(id, report_10m, c.received_at + 10 * minute - now_);
+              start(id, solution_12h, c.received_at + 12 * hour - now_);
+            } else if (since < 12 * hour) {
+              // alarm report_overdue
+              start(id, solution_12h, c.received_at + 12 * hour - now_);
+            } else {
+              // alarm report_overdue; emit escalate, handled once this transition finished
+              event_data esc;
+              esc.text = default_escalate_to;
+              esc.text2 = default_escalate_reason;
+              dispatch_event(id, escalate, esc);
+            }
             return true;
           }
           return false;
@@ -174,7 +195,7 @@ class baseline {
         break;
       case planned:
         if (e == dispatch) {
-          if (!(c.level == minor || c.solution_agreed)) return false;
+          if (!(c.reasonable && (c.level == minor || c.solution_agreed))) return false;
           c.dispatched_at = now_;
           c.st = dispatched;
           return true;
@@ -185,8 +206,7 @@ class baseline {
           c.resolution = d.text;
           c.resolved_at = now_;
           if (c.level == major) {
-            cancel(id, solution_12h);
-            cancel(id, follow_up);
+            cancel(id, solution_12h);  // follow_up runs on until the case closes
           } else {
             cancel(id, feedback_24h);
           }
@@ -219,6 +239,10 @@ class baseline {
           return true;
         }
         if (e == reclassify_major) return true;  // a reminder notice only
+        if (e == follow_up_due) {                // group active: follow up until closed
+          start(id, follow_up);
+          return true;
+        }
         return false;
       case closed:
         return false;
@@ -239,8 +263,7 @@ class baseline {
         if (c.solution_agreed) return false;
         c.solution_agreed = true;
         c.agreed_at = now_;
-        cancel(id, solution_12h);
-        cancel(id, follow_up);
+        cancel(id, solution_12h);  // follow_up runs on until the case closes
         return true;
       case escalate:
         ++c.escalations;
@@ -248,8 +271,7 @@ class baseline {
         c.escalation_reason = d.text2;
         start(id, follow_up);
         return true;
-      case follow_up_due:
-        if (c.solution_agreed) return false;
+      case follow_up_due:  // group active, either guard: the reminder differs, not the timer
         start(id, follow_up);
         return true;
       case reclassify_major:

@@ -38,14 +38,14 @@ enum path : std::uint8_t {
   p_minor,         // 55%: on time everywhere
   p_minor_late,    // 15%: measures after 2h, feedback after 24h, revisit after 24h (3 fire)
   p_major,         // 10%: reported, agreed, revisited in time
-  p_major_late,    //  5%: report late, no agreement in 12h: escalated, one follow-up (3 fire)
+  p_major_late,    //  5%: report late, no agreement in 12h: escalated, followed up until closed (6 fire)
   p_minor_reopen,  //  7%: dissatisfied at the first revisit, new measures, closed
   p_unreasonable,  //  5%: explained and closed
   p_slow,          //  3%: still open after 10 days: becomes major (1 fires)
   path_count
 };
 inline constexpr std::uint8_t path_share[path_count] = {55, 15, 10, 5, 7, 5, 3};
-inline constexpr int path_deadlines[path_count] = {0, 3, 0, 3, 0, 0, 1};
+inline constexpr int path_deadlines[path_count] = {0, 3, 0, 6, 0, 0, 1};
 
 struct case_profile {
   std::uint8_t path;
@@ -102,7 +102,8 @@ inline void append_path(std::vector<step>& out, std::uint32_t i, std::int64_t t,
     case p_major_late:
       at(1 * minute, k_classify_major); at(20 * minute, k_report);  // report_10m
       at(30 * minute, k_assign); at(1 * hour, k_plan);
-      // solution_12h fires at +12h1m (escalate), follow_up at +1d1m (follow_up_due)
+      // report_10m fires at +10m, solution_12h at +12h (both from receipt; escalate), then
+      // follow_up every 12h until the case closes: +1d, +1d12h, +2d, +2d12h (follow_up_due)
       at(1 * day + 6 * hour, k_agree); at(1 * day + 8 * hour, k_dispatch);
       at(2 * day, k_resolve); at(2 * day + 20 * hour, k_revisit_major_ok);
       break;
