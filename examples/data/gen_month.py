@@ -297,7 +297,7 @@ def build_case(rng, cid, t0, spec):
             t = c.last
 
         # Major: the solution agreed with the customer, usually within 12 hours of receipt
-        # (or of the reopening); otherwise the flow escalates and follows up until it is.
+        # (or of the reopening); otherwise the flow escalates, and follows up until the case closes.
         if c.level == "major" and not c.agreed:
             base = t0 if rounds == 1 and kind == "major" else t
             if rng.random() < 0.15:
