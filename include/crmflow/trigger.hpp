@@ -321,8 +321,10 @@ class trigger_state {
         std::int64_t* s = slot(i);
         if (s[0] != 0 && prune(s, latest)) ++keep;
       }
+      // Still over half the limit: double once (the load is then at most about 0.4).
       std::size_t cap = capacity;
-      while (!fits(2 * (keep + 1), cap)) cap *= 2;
+      if (!fits(2 * (keep + 1), cap)) cap *= 2;
+      while (!fits(keep + 1, cap)) cap *= 2;
       rebuild(cap, latest);
     }
 
