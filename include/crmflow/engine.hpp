@@ -29,6 +29,16 @@
 #include "crmflow/rule_set.hpp"
 #include "crmflow/value.hpp"
 
+// Keeps rarely taken paths (refusals, observers, exit/entry machinery) out of the inlined event
+// path, so that the common case stays small enough for the compiler to inline.
+#if defined(__GNUC__)
+#define CRMFLOW_DETAIL_COLD [[gnu::cold, gnu::noinline]]
+#define CRMFLOW_DETAIL_INLINE [[gnu::always_inline]] inline
+#else
+#define CRMFLOW_DETAIL_COLD
+#define CRMFLOW_DETAIL_INLINE inline
+#endif
+
 namespace crmflow {
 
 // Values keyed by slot: the data of an event, or the initial fields of a case. At most 64
@@ -120,6 +130,9 @@ class engine {
     if (!rules_) throw std::invalid_argument("crmflow::engine: null rule set");
     strings_ = rules_->literals();
     if (options_.audit_log) audit_ = make_audit_observer(options_.audit_log);
+    flows_ = rules_->flows().data();
+    observed_ = options_.observer != nullptr || audit_ != nullptr;
+    quiet_ = !observed_ && !options_.keep_history;
   }
 
   engine(const engine&) = delete;
@@ -172,17 +185,17 @@ class engine {
   // deadlines it fires.
   outcome post(case_id c, event_id e, const data_record& data, timestamp at) {
     if (at < now_) return reject(c, e, at, status::time_backwards, cause::posted);
-    fire_due(at, false);
+    if (deadlines_.any_due(at, false)) fire_due(at, false);
     now_ = at;
     if (c >= cases_.size()) return reject(c, e, at, status::unknown_case, cause::posted);
-    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    const detail::flow_program& fl = flows_[cases_[c].flow];
     if (e >= fl.events.size()) return reject(c, e, at, status::unknown_event, cause::posted);
     raw_value values[data_record::max_slots];
     if (!fill_data(fl, fl.events[e], data, values))
       return reject(c, e, at, status::bad_data, cause::posted);
     emitted_ = 0;
     const outcome result = dispatch(c, e, values, cause::posted);
-    drain_emits();
+    if (!emits_.empty()) drain_emits();
     return result;
   }
 
@@ -333,6 +346,25 @@ class engine {
     std::uint32_t history = no_id32;
   };
 
+  // Names of the named cases only: an anonymous case costs nothing here. emplace_back and at
+  // follow the std::vector<std::string> this replaces (ids are given in emplace_back order).
+  class case_names {
+   public:
+    void emplace_back(std::string_view name) {
+      if (!name.empty()) named_.emplace(count_, std::string(name));
+      ++count_;
+    }
+    std::string_view at(case_id c) const {
+      if (c >= count_) throw std::out_of_range("crmflow: unknown case");
+      const auto it = named_.find(c);
+      return it == named_.end() ? std::string_view{} : std::string_view{it->second};
+    }
+
+   private:
+    std::unordered_map<case_id, std::string> named_;
+    std::size_t count_ = 0;
+  };
+
   struct history_node {
     history_entry entry;
     std::uint32_t prev;
@@ -351,12 +383,13 @@ class engine {
 
   template <class F>
   void notify_observers(F&& f) {
+    if (!observed_) return;
     if (options_.observer) f(*options_.observer);
     if (audit_) f(*audit_);
   }
-  bool observed() const noexcept { return options_.observer || audit_; }
+  bool observed() const noexcept { return observed_; }
 
-  outcome reject(case_id c, event_id e, timestamp at, status why, cause origin) {
+  CRMFLOW_DETAIL_COLD outcome reject(case_id c, event_id e, timestamp at, status why, cause origin) {
     const flow_id f = c < cases_.size() ? cases_[c].flow : no_id16;
     notify_observers([&](observer& o) { o.on_rejected(*this, {c, at, f, e, why, origin}); });
     const state_id s = c < cases_.size() ? cases_[c].state : no_id16;
@@ -409,25 +442,42 @@ class engine {
   raw_value* case_fields(case_id c) noexcept { return fields_.data() + cases_[c].fields; }
 
   // Finds and takes the first transition whose guard holds.
-  outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
-    const case_record& rec = cases_[c];
-    const detail::flow_program& fl = rules_->flow(rec.flow);
+  // Without observers or history, a plain transition (dispatch_plain) is taken right here:
+  // its `set` actions with a fast form are computed inline, anything else goes through
+  // run_action. Same effects, in the same order, as take().
+  CRMFLOW_DETAIL_INLINE outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
+    case_record& rec = cases_[c];
+    const detail::flow_program& fl = flows_[rec.flow];
     const std::size_t cell = std::size_t{rec.state} * fl.events.size() + e;
-    const std::uint32_t first = fl.dispatch_index[cell];
-    const std::uint32_t last = fl.dispatch_index[cell + 1];
+    const std::uint32_t* const index = fl.dispatch_index.data() + cell;
+    const std::uint32_t first = index[0];
+    const std::uint32_t last = index[1];
     if (first == last) return reject(c, e, now_, status::no_transition, why);
-    const detail::eval_context ctx{case_fields(c), data, now_};
+    raw_value* const fields = fields_.data() + rec.fields;
+    const detail::eval_context ctx{fields, data, now_};
     for (std::uint32_t i = first; i < last; ++i) {
       const std::uint32_t t = fl.dispatch_list[i];
       const detail::transition_def& tr = fl.transitions[t];
-      if (tr.guard == detail::no_expr || detail::evaluate(fl, tr.guard, ctx) != 0)
-        return take(c, fl, t, data, why);
+      if (tr.guard != detail::no_expr && detail::evaluate(fl, tr.guard_fast, tr.guard, ctx) == 0) continue;
+      if (!quiet_ || fl.dispatch_plain[i] == 0) return take(c, fl, t, data, why, fl.dispatch_plain[i] != 0);
+      const state_id from = rec.state;
+      const state_id to = tr.internal ? from : tr.target;
+      const detail::action_def* a = fl.actions.data() + tr.actions.first;
+      for (const detail::action_def* const end = a + tr.actions.count; a != end; ++a) {
+        if (a->kind == detail::action_kind::set && a->fast.kind != detail::fast_op::none)
+          fields[a->target] = detail::evaluate(fl, a->fast, a->expr, ctx);
+        else
+          run_action(c, fl, *a, data);
+      }
+      cases_[c].state = to;
+      return {status::accepted, from, to, t};
     }
     return reject(c, e, now_, status::guard_false, why);
   }
 
-  outcome take(case_id c, const detail::flow_program& fl, std::uint32_t t, const raw_value* data,
-               cause why) {
+  // `plain`: dispatch_plain of the transition from this state (nothing but its own actions).
+  CRMFLOW_DETAIL_COLD outcome take(case_id c, const detail::flow_program& fl, std::uint32_t t, const raw_value* data,
+               cause why, bool plain) {
     const detail::transition_def& tr = fl.transitions[t];
     const state_id from = cases_[c].state;
     const state_id to = tr.internal ? from : tr.target;
@@ -438,8 +488,9 @@ class engine {
       history_.push_back({{now_, tr.event, from, to, why}, cases_[c].history});
       cases_[c].history = static_cast<std::uint32_t>(history_.size() - 1);
     }
-    if (tr.internal) {
+    if (plain) {
       run_actions(c, fl, tr.actions, data);
+      cases_[c].state = to;
       return {status::accepted, from, to, t};
     }
     const detail::state_def& src = fl.states[from];
@@ -551,7 +602,7 @@ class engine {
     switch (a.kind) {
       case detail::action_kind::set: {
         raw_value* fields = case_fields(c);
-        const raw_value v = detail::evaluate(fl, a.expr, {fields, data, now_});
+        const raw_value v = detail::evaluate(fl, a.fast, a.expr, {fields, data, now_});
         fields[a.target] = v;
         notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, v}); });
         break;
@@ -642,14 +693,17 @@ class engine {
   }
 
   std::shared_ptr<const rule_set> rules_;
+  const detail::flow_program* flows_ = nullptr;  // rules_->flows().data(): no bounds check per event
   engine_options options_;
+  bool observed_ = false;  // an observer or an audit log is set (fixed at construction)
+  bool quiet_ = false;     // !observed_ && !keep_history: plain transitions skip take()
   std::unique_ptr<observer> audit_;
   detail::string_pool strings_;
 
   std::vector<case_record> cases_;
   std::vector<raw_value> fields_;
   std::vector<std::uint32_t> timer_handles_;  // per case and flow timer: deadline handle or none
-  std::vector<std::string> names_;
+  case_names names_;
   std::unordered_map<std::string, case_id> by_name_;
   std::vector<history_node> history_;
   detail::deadline_queue deadlines_;

@@ -51,8 +51,8 @@ void engine::render(case_id c, std::uint32_t t, std::string& out) const {
         break;
       }
       case detail::segment_kind::case_name:
-        if (names_[c].empty()) out += '#' + std::to_string(c);
-        else out += names_[c];
+        if (const std::string_view name = names_.at(c); name.empty()) out += '#' + std::to_string(c);
+        else out += name;
         break;
       case detail::segment_kind::state: {
         const detail::state_def& st = fl.states[rec.state];

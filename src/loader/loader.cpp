@@ -18,6 +18,7 @@
 #include "crmflow/rule_set.hpp"
 #include "loader/business_time.hpp"
 #include "loader/expr_compiler.hpp"
+#include "loader/optimize.hpp"
 #include "loader/template_compiler.hpp"
 #include "loader/trigger_loader.hpp"
 #include "loader/utf8.hpp"
@@ -1171,6 +1172,7 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
   const bool failed = std::any_of(diags.begin(), diags.end(),
                                   [](const diagnostic& d) { return d.severity == severity::error; });
   if (!failed) {
+    for (flow_program& f : flows) optimize_flow(f);
     if (flows.size() > max_ids) {
       diags.push_back({severity::error, flows.back().file, 0, 0, "too many flows"});
     } else {

@@ -66,4 +66,55 @@ inline std::int64_t evaluate(const flow_program& flow, std::uint32_t start,
   }
 }
 
+// Evaluates an expression through its fast form when it has one (see fast_op), else runs the
+// code at `start`. Same result either way.
+inline std::int64_t evaluate(const flow_program& flow, const fast_expr& fast, std::uint32_t start,
+                             const eval_context& ctx) noexcept {
+  const std::int64_t k = fast.imm;
+  switch (fast.kind) {
+    case fast_op::none: break;
+    case fast_op::imm: return k;
+    case fast_op::field: return ctx.fields[fast.a];
+    case fast_op::data: return ctx.data[fast.a];
+    case fast_op::now: return ctx.now;
+    case fast_op::field_add:
+      return static_cast<std::int64_t>(static_cast<std::uint64_t>(ctx.fields[fast.a]) +
+                                       static_cast<std::uint64_t>(k));
+    case fast_op::field_eq: return ctx.fields[fast.a] == k;
+    case fast_op::field_ne: return ctx.fields[fast.a] != k;
+    case fast_op::field_lt: return ctx.fields[fast.a] < k;
+    case fast_op::field_le: return ctx.fields[fast.a] <= k;
+    case fast_op::field_gt: return ctx.fields[fast.a] > k;
+    case fast_op::field_ge: return ctx.fields[fast.a] >= k;
+    case fast_op::data_eq: return ctx.data[fast.a] == k;
+    case fast_op::data_ne: return ctx.data[fast.a] != k;
+    case fast_op::data_lt: return ctx.data[fast.a] < k;
+    case fast_op::data_le: return ctx.data[fast.a] <= k;
+    case fast_op::data_gt: return ctx.data[fast.a] > k;
+    case fast_op::data_ge: return ctx.data[fast.a] >= k;
+    case fast_op::field_not: return !ctx.fields[fast.a];
+    case fast_op::data_not: return !ctx.data[fast.a];
+  }
+  return evaluate(flow, start, ctx);
+}
+
+// Whether a guard holds: the commonest shapes (`event.flag`, `field == constant`) without a
+// call, the rest through evaluate().
+inline bool holds(const flow_program& flow, const fast_expr& fast, std::uint32_t start,
+                  const eval_context& ctx) noexcept {
+  if (fast.kind == fast_op::data) return ctx.data[fast.a] != 0;
+  if (fast.kind == fast_op::field_eq) return ctx.fields[fast.a] == fast.imm;
+  return evaluate(flow, fast, start, ctx) != 0;
+}
+
+// The value of a `set` action's expression: `x + k` and constants without a call.
+inline std::int64_t set_value(const flow_program& flow, const fast_expr& fast, std::uint32_t start,
+                              const eval_context& ctx) noexcept {
+  if (fast.kind == fast_op::field_add)
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(ctx.fields[fast.a]) +
+                                     static_cast<std::uint64_t>(fast.imm));
+  if (fast.kind == fast_op::imm) return fast.imm;
+  return evaluate(flow, fast, start, ctx);
+}
+
 }  // namespace crmflow::detail

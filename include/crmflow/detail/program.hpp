@@ -38,6 +38,28 @@ struct instr {
 inline constexpr int max_expr_stack = 16;
 inline constexpr std::uint32_t no_expr = 0xFFFFFFFF;
 
+// The shape of a short expression, recognised by the loader (src/loader/optimize.cpp) so that
+// the engine computes it directly instead of running the interpreter. `none`: run the code.
+// Every form gives exactly what the interpreter gives for the code it stands for.
+enum class fast_op : std::uint8_t {
+  none,
+  imm,        // imm
+  field,      // fields[a]
+  data,       // data[a]
+  now,        // the time of the event being handled
+  field_add,  // fields[a] + imm, wrapping (`x + 1`, `x - 1`)
+  field_eq, field_ne, field_lt, field_le, field_gt, field_ge,  // fields[a] <op> imm, as 0/1
+  data_eq, data_ne, data_lt, data_le, data_gt, data_ge,        // data[a] <op> imm, as 0/1
+  field_not,  // !fields[a]
+  data_not,   // !data[a]
+};
+
+struct fast_expr {
+  fast_op kind = fast_op::none;
+  std::uint16_t a = 0;
+  std::int64_t imm = 0;
+};
+
 // ---- templates ------------------------------------------------------------------------------
 
 enum class segment_kind : std::uint8_t { text, field, case_name, state, flow };
@@ -68,6 +90,7 @@ struct action_def {
   // set: field; start_timer/cancel_timer: timer; emit: event; alarm: index into alarm_names
   std::uint16_t target = 0;
   std::uint32_t expr = no_expr;      // set: value expression
+  fast_expr fast;                    // set: `expr` in a directly computable form, if it has one
   std::uint32_t to = no_id32;        // notify/alarm: recipient template
   std::uint32_t message = no_id32;   // notify/alarm: message template
   std::uint32_t args_first = 0;      // emit: into flow_program::emit_args
@@ -175,6 +198,7 @@ struct transition_def {
   bool internal = false;           // no `to`: stay, no exit/entry
   state_id target = 0;             // meaningful unless internal
   std::uint32_t guard = no_expr;   // expression start in flow_program::code
+  fast_expr guard_fast;            // `guard` in a directly computable form, if it has one
   std::string guard_text;          // as written, for graphs and audit
   action_range actions;
   int line = 0;
@@ -201,6 +225,11 @@ struct flow_program {
   std::vector<transition_def> transitions;
   std::vector<std::uint32_t> dispatch_index;
   std::vector<std::uint32_t> dispatch_list;
+  // Parallel to dispatch_list (src/loader/optimize.cpp): 1 when taking that transition from
+  // that cell's state runs only the transition's own actions and moves the state: internal, or
+  // no exit/entry actions, no group left or entered with actions or timers, no timer to stop or
+  // start, and not a final target of a flow with timers.
+  std::vector<std::uint8_t> dispatch_plain;
 
   std::vector<action_def> actions;
   std::vector<emit_arg> emit_args;

@@ -1,0 +1,95 @@
+// Recognises the short expressions and quiet transitions that most rules are made of, so the
+// engine can skip the interpreter and the exit/entry machinery for them (issue 5).
+#include "optimize.hpp"
+
+#include <cstdint>
+
+namespace crmflow::loader {
+namespace {
+
+using detail::fast_expr;
+using detail::fast_op;
+using detail::flow_program;
+using detail::instr;
+using detail::op;
+
+fast_op compare_form(op code, bool on_field) {
+  const int base = on_field ? static_cast<int>(fast_op::field_eq) : static_cast<int>(fast_op::data_eq);
+  switch (code) {
+    case op::eq: return static_cast<fast_op>(base + 0);
+    case op::ne: return static_cast<fast_op>(base + 1);
+    case op::lt: return static_cast<fast_op>(base + 2);
+    case op::le: return static_cast<fast_op>(base + 3);
+    case op::gt: return static_cast<fast_op>(base + 4);
+    case op::ge: return static_cast<fast_op>(base + 5);
+    default: return fast_op::none;
+  }
+}
+
+// The fast form of the code at `start`, or none. Matches whole expressions only (up to `ret`).
+fast_expr recognise(const flow_program& flow, std::uint32_t start) {
+  if (start == detail::no_expr || start >= flow.code.size()) return {};
+  const instr* c = flow.code.data() + start;
+  const std::size_t left = flow.code.size() - start;
+  auto is = [&](std::size_t i, op o) { return i < left && c[i].code == o; };
+  const bool leaf_field = is(0, op::field), leaf_data = is(0, op::data);
+  // [x, ret]
+  if (is(1, op::ret)) {
+    if (leaf_field) return {fast_op::field, c[0].a, 0};
+    if (leaf_data) return {fast_op::data, c[0].a, 0};
+    if (is(0, op::now)) return {fast_op::now, 0, 0};
+    if (is(0, op::imm)) return {fast_op::imm, 0, c[0].imm};
+    return {};
+  }
+  // [field|data, not, ret]
+  if ((leaf_field || leaf_data) && is(1, op::not_) && is(2, op::ret))
+    return {leaf_field ? fast_op::field_not : fast_op::data_not, c[0].a, 0};
+  // [field|data, imm k, binary, ret]
+  if ((leaf_field || leaf_data) && is(1, op::imm) && is(3, op::ret) && left > 2) {
+    const std::int64_t k = c[1].imm;
+    if (leaf_field && c[2].code == op::add) return {fast_op::field_add, c[0].a, k};
+    if (leaf_field && c[2].code == op::sub)
+      return {fast_op::field_add, c[0].a,
+              static_cast<std::int64_t>(std::uint64_t{0} - static_cast<std::uint64_t>(k))};
+    const fast_op f = compare_form(c[2].code, leaf_field);
+    if (f != fast_op::none) return {f, c[0].a, k};
+  }
+  return {};
+}
+
+bool quiet(const detail::action_range& r) { return r.count == 0; }
+
+// Whether taking transition t from state s runs nothing but the transition's own actions.
+bool plain(const flow_program& flow, std::size_t s, std::uint32_t t) {
+  const detail::transition_def& tr = flow.transitions[t];
+  if (tr.internal) return true;
+  const detail::state_def& src = flow.states[s];
+  const detail::state_def& dst = flow.states[tr.target];
+  if (!quiet(src.on_exit) || src.timers_count != 0) return false;
+  if (!quiet(dst.on_entry) || dst.timers_count != 0) return false;
+  if (dst.final && !flow.timers.empty()) return false;
+  const std::uint64_t changed = (src.groups & ~dst.groups) | (dst.groups & ~src.groups);
+  for (std::size_t g = 0; g < flow.groups.size() && g < 64; ++g) {
+    if (!(changed >> g & 1)) continue;
+    const detail::group_def& gr = flow.groups[g];
+    if (!quiet(gr.on_exit) || !quiet(gr.on_entry) || gr.timers_count != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void optimize_flow(flow_program& flow) {
+  for (detail::action_def& a : flow.actions)
+    if (a.kind == detail::action_kind::set) a.fast = recognise(flow, a.expr);
+  for (detail::transition_def& tr : flow.transitions)
+    if (tr.guard != detail::no_expr) tr.guard_fast = recognise(flow, tr.guard);
+  const std::size_t ne = flow.events.size();
+  flow.dispatch_plain.assign(flow.dispatch_list.size(), 0);
+  for (std::size_t s = 0; s < flow.states.size(); ++s)
+    for (std::size_t e = 0; e < ne; ++e)
+      for (std::uint32_t i = flow.dispatch_index[s * ne + e]; i < flow.dispatch_index[s * ne + e + 1]; ++i)
+        flow.dispatch_plain[i] = plain(flow, s, flow.dispatch_list[i]) ? 1 : 0;
+}
+
+}  // namespace crmflow::loader
