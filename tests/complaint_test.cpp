@@ -467,6 +467,20 @@ BOOST_AUTO_TEST_CASE(major_classified_after_12h) {
   record_coverage(w);
 }
 
+BOOST_AUTO_TEST_CASE(agree_before_classification_is_refused) {
+  // Regression: an unclassified case accepted `agree`, so a later major classification started
+  // its 12-hour limit on a case already marked as agreed.
+  complaint_world w;
+  const case_id c = w.intake("C-7", R);
+  w.msgs();
+  BOOST_TEST(w.send(c, "agree", R + m).status == status::guard_false);
+  BOOST_TEST(w.msgs() == lines{"rejected C-7 agree guard_false posted @R+1m"});
+  BOOST_TEST(w.field(c, "solution_agreed") == "false");
+  BOOST_TEST(w.classify(c, R + 2 * m, "major").accepted());
+  BOOST_TEST(w.send(c, "agree", R + 3 * m).accepted());
+  BOOST_TEST(w.field(c, "solution_agreed") == "true");
+}
+
 BOOST_AUTO_TEST_CASE(feedback_24h_breach) {
   complaint_world w;
   const case_id late = w.intake("C-5", R);
@@ -495,7 +509,7 @@ BOOST_AUTO_TEST_CASE(feedback_24h_breach) {
   BOOST_TEST(w.advance(R + d) == 1u);
   BOOST_TEST(w.msgs() ==
              (lines{"deadline C-5 feedback_24h @R+1d",
-                    "alarm C-5 feedback_overdue customer_centre: 轻微投诉 C-5（3号楼1502 王女士）受理24小时内未反馈客户 @R+1d",
+                    "alarm C-5 feedback_overdue customer_centre: 投诉 C-5（3号楼1502 王女士）受理24小时内未反馈客户 @R+1d",
                     "notify C-5 小李: 投诉 C-5 已超过24小时未反馈客户，请立即联系客户 @R+1d"}));
   w.expect(late, "received", {"unresolved_10d@R+10d"});
   w.expect(on_time, "received", {"unresolved_10d@R+10d"});
