@@ -302,18 +302,18 @@ int main(int argc, char** argv) {
 
   // crmflow's per-case storage, from the engine's private layout (engine.hpp): a case_record
   // {flow u16, state u16, fields u32, timers u32, history u32} = 16 bytes, one raw_value (8
-  // bytes) per field, one u32 deadline handle per timer, and a std::string name (32 bytes in
-  // libstdc++, even when empty).
+  // bytes) per field, one u32 deadline handle per timer. Names are kept only for named cases
+  // (these are anonymous).
   const crmflow::detail::flow_program& fp = cf.rules->flow(cf.flow);
   const std::size_t fields = fp.fields.size(), timers = fp.timers.size();
-  const std::size_t estimate = 16 + 8 * fields + 4 * timers + sizeof(std::string);
+  const std::size_t estimate = 16 + 8 * fields + 4 * timers;
   const auto per = [&](std::uint64_t bytes) { return static_cast<double>(bytes) / cases; };
   std::printf("(c) bytes per live case (RSS growth over creating %u cases / %u)\n", cases, cases);
   std::printf("    switch   %7.1f  (sizeof %zu)\n", per(sw_rss), sizeof(switch_case));
   std::printf("    msm      %7.1f  (sizeof machine %zu)\n", per(msm_mem.rss_growth), msm_mem.machine_size);
-  std::printf("    crmflow  %7.1f  (estimate %zu = case_record 16 + %zu fields x 8 + %zu timers x 4 + name "
-              "std::string %zu)\n",
-              per(crm_rss), estimate, fields, timers, sizeof(std::string));
+  std::printf("    crmflow  %7.1f  (estimate %zu = case_record 16 + %zu fields x 8 + %zu timers x 4; "
+              "anonymous: no name)\n",
+              per(crm_rss), estimate, fields, timers);
   std::printf("    target: <= 64 + field values = %zu bytes\n", 64 + 8 * fields);
 
   if (failures) {

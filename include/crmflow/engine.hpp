@@ -458,14 +458,14 @@ class engine {
     for (std::uint32_t i = first; i < last; ++i) {
       const std::uint32_t t = fl.dispatch_list[i];
       const detail::transition_def& tr = fl.transitions[t];
-      if (tr.guard != detail::no_expr && detail::evaluate(fl, tr.guard_fast, tr.guard, ctx) == 0) continue;
+      if (tr.guard != detail::no_expr && !detail::holds(fl, tr.guard_fast, tr.guard, ctx)) continue;
       if (!quiet_ || fl.dispatch_plain[i] == 0) return take(c, fl, t, data, why, fl.dispatch_plain[i] != 0);
       const state_id from = rec.state;
       const state_id to = tr.internal ? from : tr.target;
       const detail::action_def* a = fl.actions.data() + tr.actions.first;
       for (const detail::action_def* const end = a + tr.actions.count; a != end; ++a) {
         if (a->kind == detail::action_kind::set && a->fast.kind != detail::fast_op::none)
-          fields[a->target] = detail::evaluate(fl, a->fast, a->expr, ctx);
+          fields[a->target] = detail::set_value(fl, a->fast, a->expr, ctx);
         else
           run_action(c, fl, *a, data);
       }
