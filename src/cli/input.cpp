@@ -1,6 +1,8 @@
 #include "cli/input.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <unistd.h>
 #include <string_view>
 
 namespace crmflow::cli {
@@ -19,13 +21,18 @@ bool line_reader::fill() {
     begin_ = 0;
   }
   const std::size_t room = buffer_.size() - end_;
-  const std::size_t n = std::fread(buffer_.data() + end_, 1, room < block ? room : block, file_);
-  end_ += n;
-  if (n == 0) {
+  // read(), not fread(): a pipe gives what it has, so lines are handled as they arrive (fread
+  // would wait for a whole block). The FILE is not read through otherwise.
+  ssize_t n;
+  do {
+    n = ::read(::fileno(file_), buffer_.data() + end_, room < block ? room : block);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
     eof_ = true;
-    failed_ = std::ferror(file_) != 0;
+    failed_ = n < 0;
     return false;
   }
+  end_ += static_cast<std::size_t>(n);
   return true;
 }
 

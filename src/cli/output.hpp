@@ -12,7 +12,8 @@ namespace crmflow::cli {
 
 class output {
  public:
-  // Writes to `file`, which the caller keeps open (stdout, or a file it closes afterwards).
+  // Writes to `file`, which the caller keeps open (stdout, or a file it closes afterwards);
+  // a null `file` discards everything (simulate --store re-reading inputs already journaled).
   explicit output(std::FILE* file) : file_(file) { buffer_.reserve(2 * flush_at); }
   output(const output&) = delete;
   output& operator=(const output&) = delete;
@@ -21,14 +22,23 @@ class output {
   // The buffer to append to; call commit() after each complete record.
   std::string& buffer() noexcept { return buffer_; }
   void commit() {
-    if (buffer_.size() >= flush_at) flush();
+    if (!hold_ && buffer_.size() >= flush_at) flush();
   }
+  // While held, records are written only by flush(): simulate --store flushes after each
+  // group commit, so the timeline never shows an input the store has not made durable.
+  void hold(bool on) noexcept { hold_ = on; }
+  // Drops what is buffered (records of inputs that were not made durable).
+  void discard() noexcept { buffer_.clear(); }
   void write(std::string_view s) {
     buffer_ += s;
     commit();
   }
   // Writes what is buffered; false if the stream has failed at any point.
   bool flush() {
+    if (!file_) {
+      buffer_.clear();
+      return true;
+    }
     if (!buffer_.empty()) {
       if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) failed_ = true;
       buffer_.clear();
@@ -42,6 +52,7 @@ class output {
   std::FILE* file_;
   std::string buffer_;
   bool failed_ = false;
+  bool hold_ = false;
 };
 
 // `s` as a JSON string literal. UTF-8 passes through unescaped (the CLI only handles valid

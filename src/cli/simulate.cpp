@@ -1,14 +1,25 @@
 // crmflow simulate <rules> <events.jsonl> [--until T] [--out FILE] [--summary] [--utc-offset +08:00]
+//                  [--store PATH [--commit-every N]]
 //
 // Replays an events file through an engine and writes the timeline (timeline.hpp). Each input
 // line is checked completely before anything is done with it, so a bad line changes nothing;
 // it is reported (timeline record + stderr) and the run goes on.
+//
+// With --store, the engine is a durable_engine: inputs are journaled and committed in groups of
+// N lines before their records are written. A run that stops is continued by running again with
+// the same store and events file: the lines already journaled are replayed silently through a
+// plain engine (to rebuild the CLI's own state and the summary counts, and to check that the
+// file is the one the store was written from), then the run goes on from the next line.
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cinttypes>
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 
@@ -16,7 +27,10 @@
 #include "cli/input.hpp"
 #include "cli/output.hpp"
 #include "cli/timeline.hpp"
+#include "crmflow/durable_engine.hpp"
 #include "crmflow/engine.hpp"
+#include "crmflow/snapshot.hpp"
+#include "crmflow/store.hpp"
 #include "crmflow/time.hpp"
 
 namespace crmflow::cli {
@@ -59,8 +73,9 @@ std::string_view json_type_name(const json& j) {
 }
 
 // Converts a JSON value to the raw value of a declared type; on failure returns nullopt and
-// says why in `error` (without the item's name).
-std::optional<raw_value> convert(engine& eng, const detail::flow_program& fl, value_type type,
+// says why in `error` (without the item's name). `eng` interns strings (engine or simulation).
+template <class Interner>
+std::optional<raw_value> convert(Interner& eng, const detail::flow_program& fl, value_type type,
                                  std::uint32_t enum_index, const json& j, std::string& error) {
   switch (type) {
     case value_type::string:
@@ -131,15 +146,23 @@ struct options {
   std::optional<std::string_view> out_path;
   bool summary = false;
   int utc_offset = 8 * 60;
+  std::optional<std::string_view> store_path;
+  std::uint64_t commit_every = 1000;  // input lines per group commit (--store)
 };
 
+// The simulation drives a plain engine, or after use_store() a durable_engine. Every call that
+// reaches the engine (create_case, post, advance_to) counts as one input: exactly one journal
+// record in the durable case, which is how a continued run finds where the journal ends.
 class simulation {
  public:
-  simulation(std::shared_ptr<const rule_set> rules, const options& opt, output& out, run_stats& stats)
+  // `quiet`: no stderr messages for bad lines (they were printed by the run that journaled them).
+  simulation(std::shared_ptr<const rule_set> rules, const options& opt, output& out, run_stats& stats,
+             bool quiet = false)
       : opt_(opt),
         stats_(stats),
+        quiet_(quiet),
         writer_(out, stats, opt.utc_offset),
-        engine_(rules, make_engine_options(opt, writer_)) {
+        plain_(std::make_unique<engine>(rules, make_engine_options(opt, writer_))) {
     for (const detail::flow_program& fl : rules->flows()) {
       flow_names& names = names_.emplace_back();
       for (std::size_t e = 0; e < fl.events.size(); ++e)
@@ -152,15 +175,85 @@ class simulation {
   // Handles one non-blank line.
   void line(std::uint64_t number, std::string_view text);
   void too_long(std::uint64_t number) {
+    ++stats_.lines_read;
     bad_line(number, std::nullopt, std::nullopt,
              "line longer than " + std::to_string(max_line_bytes) + " bytes");
   }
+  // Lets time run to --until, once per store: a continued run whose journal already holds it
+  // does not add it again.
   void finish() {
-    if (opt_.until) engine_.advance_to(*opt_.until);
+    if (opt_.until && !finished_) advance(*opt_.until);
+    finished_ = true;
   }
-  const engine& eng() const noexcept { return engine_; }
+  const engine& eng() const noexcept { return durable_ ? durable_->state() : *plain_; }
+  raw_value intern(std::string_view text) { return durable_ ? durable_->intern(text) : plain_->intern(text); }
+
+  // Replaces the plain engine by a durable one recovered from `s` (its observer is this
+  // simulation's timeline writer, which hears nothing of the recovery).
+  store_status use_store(std::shared_ptr<const rule_set> rules, std::unique_ptr<store> s) {
+    open_durable_result d =
+        durable_engine::open(std::move(rules), std::move(s), make_engine_options(opt_, writer_));
+    if (!d.status) return d.status;
+    durable_ = std::move(d.engine);
+    plain_.reset();
+    return {};
+  }
+  // Inputs in the store's journal (0 without a store).
+  std::uint64_t journaled() const noexcept { return durable_ ? durable_->last_seq() : 0; }
+  // Takes over the CLI state of `from`, a plain simulation that replayed the journaled prefix.
+  void continue_from(simulation& from) {
+    cases_ = std::move(from.cases_);
+    finished_ = from.finished_;
+    inputs_ = from.inputs_;
+  }
+  // Inputs given to the engine so far.
+  std::uint64_t inputs() const noexcept { return inputs_; }
+  // Group commit (no-ops without a store).
+  void begin_batch() {
+    if (durable_ && !durable_->in_batch()) note(durable_->begin_batch());
+  }
+  void commit_batch() {
+    if (durable_ && durable_->in_batch()) note(durable_->commit_batch());
+  }
+  // The first store error; once set, the run must stop (the batch was dropped).
+  const store_status& store_error() const noexcept { return store_error_; }
 
  private:
+  void note(store_status s) {
+    if (!s && store_error_.ok()) store_error_ = std::move(s);
+  }
+  // The engine calls, journaled first with a store; nullopt / false when the store refused.
+  std::optional<create_result> create_case(flow_id f, std::string_view name, timestamp at, const data_record* init) {
+    ++inputs_;
+    if (!durable_) return plain_->create_case(f, name, at, init);
+    durable_result<create_result> r = durable_->create_case(f, name, at, init);
+    if (!r.acknowledged()) {
+      note(std::move(r.stored));
+      return std::nullopt;
+    }
+    return r.value;
+  }
+  bool post(case_id c, event_id e, const data_record& data, timestamp at) {
+    ++inputs_;
+    if (!durable_) {
+      plain_->post(c, e, data, at);
+      return true;
+    }
+    durable_result<outcome> r = durable_->post(c, e, data, at);
+    if (!r.acknowledged()) note(std::move(r.stored));
+    return r.acknowledged();
+  }
+  bool advance(timestamp t) {
+    ++inputs_;
+    if (!durable_) {
+      plain_->advance_to(t);
+      return true;
+    }
+    durable_result<std::size_t> r = durable_->advance_to(t);
+    if (!r.acknowledged()) note(std::move(r.stored));
+    return r.acknowledged();
+  }
+
   static engine_options make_engine_options(const options& opt, observer& writer) {
     engine_options o;
     o.keep_history = false;
@@ -173,17 +266,18 @@ class simulation {
                 std::string_view message) {
     ++stats_.lines_skipped;
     writer_.input_error(at, case_name, number, message);
-    std::fprintf(stderr, "%.*s:%" PRIu64 ": %.*s\n", static_cast<int>(opt_.events_path.size()),
+    if (!quiet_)
+      std::fprintf(stderr, "%.*s:%" PRIu64 ": %.*s\n", static_cast<int>(opt_.events_path.size()),
                  opt_.events_path.data(), number, static_cast<int>(message.size()), message.data());
   }
 
   // A refusal decided here rather than by the engine. Deadlines due before `at` fire first,
   // as they would for an event the engine refuses, so the timeline stays in time order.
   void refuse(timestamp at, std::string_view case_name, std::string_view event, status why) {
-    if (at < engine_.now()) {
+    if (at < eng().now()) {
       why = status::time_backwards;
     } else if (at > std::numeric_limits<timestamp>::min()) {
-      engine_.advance_to(at - 1);
+      if (!advance(at - 1)) return;
     }
     writer_.rejected(at, case_name, event, why);
   }
@@ -195,8 +289,13 @@ class simulation {
 
   const options& opt_;
   run_stats& stats_;
+  bool quiet_ = false;
+  bool finished_ = false;
+  std::uint64_t inputs_ = 0;
+  store_status store_error_;
   timeline_writer writer_;
-  engine engine_;
+  std::unique_ptr<engine> plain_;  // null once use_store() succeeded
+  std::unique_ptr<durable_engine> durable_;
   std::vector<flow_names> names_;
   name_map<case_id> cases_;
   data_record record_;
@@ -230,7 +329,7 @@ std::string simulation::convert_data(const detail::flow_program& fl, flow_id f, 
       enum_index = fl.fields[slot].enum_index;
     }
     if (slot >= data_record::max_slots) return "data item \"" + name + "\" is past the 64th slot";
-    const std::optional<raw_value> v = convert(engine_, fl, type, enum_index, value, error);
+    const std::optional<raw_value> v = convert(*this, fl, type, enum_index, value, error);
     if (!v) return (event ? "data item \"" : "field \"") + name + "\": " + error;
     record_.set(slot, *v);
   }
@@ -292,9 +391,9 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   if (flow_j) {
     // The first line of a case: creates it.
     const std::string& flow_name = flow_j->get_ref<const std::string&>();
-    const std::optional<flow_id> f = engine_.rules().find_flow(flow_name);
+    const std::optional<flow_id> f = eng().rules().find_flow(flow_name);
     if (!f) return fail("unknown flow \"" + flow_name + "\"");
-    const detail::flow_program& fl = engine_.rules().flow(*f);
+    const detail::flow_program& fl = eng().rules().flow(*f);
     const bool create_only = event_name == "create";
     std::optional<event_id> e;
     if (!create_only) {
@@ -308,23 +407,25 @@ void simulation::line(std::uint64_t number, std::string_view text) {
       if (!error.empty()) return fail(error);
     }
     // Fields come from data only for `create`; otherwise the case starts with its defaults.
-    const create_result created = engine_.create_case(*f, *case_name, *at, create_only ? &record_ : nullptr);
+    const std::optional<create_result> made = create_case(*f, *case_name, *at, create_only ? &record_ : nullptr);
+    if (!made) return;
+    const create_result& created = *made;
     if (!created.accepted()) return refuse(*at, *case_name, event_name, created.status);
     cases_.emplace(std::string(*case_name), created.id);
     if (create_only) return;
     if (!e) return refuse(*at, *case_name, event_name, status::unknown_event);
-    engine_.post(created.id, *e, record_, *at);
+    post(created.id, *e, record_, *at);
     return;
   }
 
   const auto c = cases_.find(*case_name);
   if (c == cases_.end()) return refuse(*at, *case_name, event_name, status::unknown_case);
-  const flow_id f = engine_.case_flow(c->second);
+  const flow_id f = eng().case_flow(c->second);
   const auto e = names_[f].events.find(std::string_view(event_name));
   if (e == names_[f].events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
-  const std::string error = convert_data(engine_.rules().flow(f), f, e->second, data_j);
+  const std::string error = convert_data(eng().rules().flow(f), f, e->second, data_j);
   if (!error.empty()) return fail(error);
-  engine_.post(c->second, e->second, record_, *at);
+  post(c->second, e->second, record_, *at);
 }
 
 void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int offset) {
@@ -392,6 +493,54 @@ void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int off
   std::fwrite(out.data(), 1, out.size(), to);
 }
 
+// Reads the next line of `reader` into `sim`; false at end of input.
+bool feed_line(line_reader& reader, std::uint64_t& number, simulation& sim) {
+  std::string_view text;
+  bool too_long = false;
+  if (!reader.next(text, too_long)) return false;
+  ++number;
+  if (too_long) sim.too_long(number);
+  else if (text.find_first_not_of(" \t") != std::string_view::npos) sim.line(number, text);  // not blank
+  return true;
+}
+
+// CRC-32 of the rules text: a file's bytes, or a directory's *.yaml / *.yml files in name
+// order (names and bytes), as load_rules reads them. nullopt if a file cannot be read.
+std::optional<std::uint32_t> rules_checksum(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::string all;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    all += f.filename().string();
+    all += '\0';
+    all += bytes.str();
+    all += '\0';
+  }
+  return crc32_of(all);
+}
+
+// The rules checksum is kept beside the store, in PATH.rules (the store interface has no room
+// for metadata): written when the store is new, compared when a run is continued.
+std::filesystem::path rules_note_path(std::string_view store_path) { return std::string(store_path) + ".rules"; }
+
+int fail_store(std::string_view message) {
+  std::fprintf(stderr, "crmflow simulate: %.*s\n", static_cast<int>(message.size()), message.data());
+  return exit_failure;
+}
+
 }  // namespace
 
 int run_simulate(const args& a) {
@@ -410,6 +559,15 @@ int run_simulate(const args& a) {
       const std::optional<int> off = missing ? std::nullopt : parse_utc_offset(*z);
       if (!off) return usage_error("simulate", "--utc-offset needs an offset like +08:00, -05:00 or Z");
       opt.utc_offset = *off;
+    } else if (auto st = option_value(a, i, "--store", missing)) {
+      if (missing || st->empty()) return usage_error("simulate", "--store needs a file name");
+      opt.store_path = *st;
+    } else if (auto n = option_value(a, i, "--commit-every", missing)) {
+      std::uint64_t every = 0;
+      const auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), every);
+      if (missing || ec != std::errc() || end != n->data() + n->size() || every == 0)
+        return usage_error("simulate", "--commit-every needs a number of lines (1 or more)");
+      opt.commit_every = every;
     } else if (a[i] == "--summary") {
       opt.summary = true;
     } else if (a[i].size() > 1 && a[i][0] == '-') {
@@ -424,6 +582,15 @@ int run_simulate(const args& a) {
 
   const std::shared_ptr<const rule_set> rules = load_and_report({std::filesystem::path(opt.rules_path)}, stderr);
   if (!rules) return exit_failure;
+
+  // The store is opened (and locked) before any file is written, so that a store in use by
+  // another run leaves the timeline file alone.
+  std::unique_ptr<store> opened_store;
+  if (opt.store_path) {
+    open_store_result s = open_sqlite_store(std::filesystem::path(*opt.store_path));
+    if (!s.status) return fail_store(s.status.message());
+    opened_store = std::move(s.store);
+  }
 
   std::FILE* in = stdin;
   if (opt.events_path != "-") {
@@ -442,6 +609,10 @@ int run_simulate(const args& a) {
       return exit_failure;
     }
   }
+  auto close_files = [&] {
+    if (in != stdin) std::fclose(in);
+    if (out_file != stdout) std::fclose(out_file);
+  };
 
   run_stats stats;
   bool read_failed = false;
@@ -450,22 +621,84 @@ int run_simulate(const args& a) {
     output out(out_file);
     simulation sim(rules, opt, out, stats);
     line_reader reader(in);
-    std::string_view text;
-    bool too_long = false;
     std::uint64_t number = 0;
-    while (reader.next(text, too_long)) {
-      ++number;
-      if (too_long) {
-        ++stats.lines_read;
-        sim.too_long(number);
-        continue;
+
+    if (opened_store) {
+      out.hold(true);
+      const std::filesystem::path note = rules_note_path(*opt.store_path);
+      const std::optional<std::uint32_t> crc = rules_checksum(std::filesystem::path(opt.rules_path));
+      if (store_status s = sim.use_store(rules, std::move(opened_store)); !s) {
+        close_files();
+        return fail_store(s.message());
       }
-      if (text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
-      sim.line(number, text);
+      char crc_text[16];
+      std::snprintf(crc_text, sizeof crc_text, "%08x", crc ? *crc : 0u);
+      const std::uint64_t journaled = sim.journaled();
+      if (journaled == 0) {
+        std::ofstream(note, std::ios::binary | std::ios::trunc) << "rules-crc32 " << crc_text << '\n';
+      } else if (std::ifstream noted(note, std::ios::binary); noted) {
+        std::string key, value;
+        noted >> key >> value;
+        if (crc && value != crc_text) {
+          close_files();
+          return fail_store("store " + std::string(*opt.store_path) + " was written with other rules (rules-crc32 " +
+                            value + " in " + note.string() + ", " + crc_text + " for " +
+                            std::string(opt.rules_path) + "); continue it with the same rules, or use a new store");
+        }
+      }
+
+      if (journaled > 0) {
+        // Continue: replay the journaled prefix of the file silently, and check that it leads
+        // to the state the store recovered.
+        output nowhere(nullptr);
+        simulation prefix(rules, opt, nowhere, stats, /*quiet=*/true);
+        while (prefix.inputs() < journaled && feed_line(reader, number, prefix)) {
+        }
+        if (prefix.inputs() < journaled && !reader.failed()) prefix.finish();
+        std::string mismatch;
+        if (reader.failed()) {
+          mismatch = "error reading " + std::string(opt.events_path);
+        } else if (prefix.inputs() < journaled) {
+          mismatch = "the events file ends at line " + std::to_string(number) + " but the store holds " +
+                     std::to_string(journaled) + " inputs, more than the file gives (" +
+                     std::to_string(prefix.inputs()) + ")";
+        } else if (prefix.inputs() > journaled) {
+          mismatch = "the store's journal (" + std::to_string(journaled) + " inputs) ends inside line " +
+                     std::to_string(number) + " of the events file";
+        } else if (encode_engine(prefix.eng()) != encode_engine(sim.eng())) {
+          mismatch = "lines 1-" + std::to_string(number) + " of the events file do not lead to the state in the store";
+        }
+        if (!mismatch.empty()) {
+          close_files();
+          return fail_store("cannot continue store " + std::string(*opt.store_path) + ": " + mismatch +
+                            ". It was written from another events file (or other rules or options); "
+                            "use the same ones, or a new store");
+        }
+        sim.continue_from(prefix);
+      }
+    }
+
+    std::uint64_t lines_in_batch = 0;
+    bool more = true;
+    while (more && sim.store_error().ok()) {
+      sim.begin_batch();
+      more = feed_line(reader, number, sim);
+      if (!more || !opt.store_path || ++lines_in_batch < opt.commit_every) continue;
+      sim.commit_batch();
+      if (sim.store_error().ok()) write_ok = out.flush() && write_ok;
+      lines_in_batch = 0;
     }
     read_failed = reader.failed();
-    sim.finish();
-    write_ok = out.flush();
+    if (!read_failed && sim.store_error().ok()) sim.finish();
+    sim.commit_batch();
+    if (!sim.store_error().ok()) {
+      out.discard();  // records of inputs that are not durable
+      const std::string message = sim.store_error().message();
+      close_files();
+      return fail_store(message + " (the run stopped after line " + std::to_string(number) +
+                        "; inputs of the unfinished group commit were not kept)");
+    }
+    write_ok = out.flush() && write_ok;
     if (opt.summary) print_summary(opt.out_path ? stdout : stderr, stats, sim.eng(), opt.utc_offset);
   }
   if (in != stdin) std::fclose(in);
