@@ -16,6 +16,7 @@ commands:
       file:line:col: error: message on stderr, or "ok: N flows". Exit 0 valid, 1 invalid.
 
   simulate <rules> <events.jsonl> [--until T] [--out FILE] [--summary] [--utc-offset +08:00]
+           [--store PATH [--commit-every N]]
       Replay a JSON Lines events file ("-" for stdin) through the rules and write the
       timeline, one JSON record per line, to stdout or FILE.
         --until T         after the last line, let time run to T (RFC 3339) so that
@@ -23,8 +24,13 @@ commands:
         --out FILE        write the timeline to FILE instead of stdout
         --summary         print a short summary (to stdout with --out, else to stderr)
         --utc-offset OFF  offset of the times written, default +08:00 (Z for UTC)
+        --store PATH      journal every input in the SQLite store PATH before it is
+                          applied; run again with the same store and events file to
+                          continue a stopped run after its last journaled line
+        --commit-every N  with --store, lines per group commit (default 1000)
       Exit 0 all lines used, 3 some lines skipped (reported on stderr and in the timeline),
-      1 rules not loaded or a file not readable/writable.
+      1 rules not loaded, a file not readable/writable, or a store error (locked,
+      read-only, corrupted, written from another events file or other rules).
 
   graph <rules...> [--flow NAME] [--format dot|mermaid]
       Print a flow as Graphviz DOT or Mermaid (default) text. --flow may be left out when
