@@ -133,6 +133,11 @@ class engine {
     flows_ = rules_->flows().data();
     observed_ = options_.observer != nullptr || audit_ != nullptr;
     quiet_ = !observed_ && !options_.keep_history;
+    triggered_ = !rules_->triggers().empty();
+    if (triggered_) {
+      trig_ = trigger_state(rules_->triggers().defs());
+      open_counts_.assign(rules_->triggers().size(), 0);
+    }
   }
 
   engine(const engine&) = delete;
@@ -145,7 +150,9 @@ class engine {
   // Creates a case on flow `f` at time `at`, named `name` (may be empty: an anonymous case,
   // reachable only by its id), with fields from `init` (slots are field ids) over the
   // defaults. Deadlines due before `at` fire first. Runs the initial state's entry actions and
-  // starts its timers. Refused (and nothing created) for an unknown flow, a taken name, a time
+  // starts its timers; counts the entry for the triggers on the initial state (those that fire
+  // raise their alarm now and open their case once this call's own work is done). Refused
+  // (and nothing created) for an unknown flow, a taken name, a time
   // before now() or bad field values. O(fields + timers), amortised.
   create_result create_case(flow_id f, std::string_view name, timestamp at,
                             const data_record* init = nullptr) {
@@ -171,9 +178,10 @@ class engine {
     names_.emplace_back(name);
     if (!name.empty()) by_name_.emplace(std::string(name), id);
 
-    notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial}); });
+    notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial, opened_by_, opened_trigger_}); });
     emitted_ = 0;
     run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
+    if (triggered_) [[unlikely]] count_triggers(id, no_id16, fl.initial, true);
     drain_emits();
     return {status::accepted, id};
   }
@@ -195,7 +203,7 @@ class engine {
       return reject(c, e, at, status::bad_data, cause::posted);
     emitted_ = 0;
     const outcome result = dispatch(c, e, values, cause::posted);
-    if (!emits_.empty()) drain_emits();
+    if (!emits_.empty() || !opens_.empty()) drain_emits();
     return result;
   }
 
@@ -470,6 +478,7 @@ class engine {
           run_action(c, fl, *a, data);
       }
       cases_[c].state = to;
+      if (triggered_) [[unlikely]] count_triggers(c, e, to, !tr.internal);
       return {status::accepted, from, to, t};
     }
     return reject(c, e, now_, status::guard_false, why);
@@ -491,6 +500,7 @@ class engine {
     if (plain) {
       run_actions(c, fl, tr.actions, data);
       cases_[c].state = to;
+      if (triggered_) count_triggers(c, tr.event, to, !tr.internal);
       return {status::accepted, from, to, t};
     }
     const detail::state_def& src = fl.states[from];
@@ -510,6 +520,7 @@ class engine {
     run_actions(c, fl, tr.actions, data);
     cases_[c].state = to;
     run_state_entry(c, fl, to, entering, data);
+    if (triggered_) count_triggers(c, tr.event, to, !tr.internal);
     return {status::accepted, from, to, t};
   }
 
@@ -666,6 +677,81 @@ class engine {
     }
     emits_.clear();
     emit_data_.clear();
+    if (!opens_.empty()) [[unlikely]] open_trigger_cases();
+  }
+
+  // ---- triggers (报警原则, trigger.hpp); reached only when the rule set has some ------------
+
+  struct pending_open {
+    trigger_id trigger;
+    case_id by;        // the case whose occurrence fired
+    data_record init;  // the opened case's fields, from the trigger's `open_case: data:`
+  };
+
+  // Counts the accepted event `e` (no_id16: none, a creation) and, when `entered`, the entry
+  // into `to` for the triggers that watch them, once the transition has fully run. A trigger
+  // that fires raises its alarm at once; the case it opens is queued (open_trigger_cases).
+  CRMFLOW_DETAIL_COLD void count_triggers(case_id c, event_id e, state_id to, bool entered) {
+    const trigger_set& ts = rules_->triggers();
+    const flow_id f = cases_[c].flow;
+    for (const trigger_id t : ts.on_event(f, e)) observe_trigger(c, t);
+    if (entered)
+      for (const trigger_id t : ts.on_enter(f, to)) observe_trigger(c, t);
+  }
+
+  void observe_trigger(case_id c, trigger_id t) {
+    const trigger_def& d = rules_->triggers().at(t);
+    const detail::flow_program& fl = flows_[d.flow];
+    const raw_value* fields = case_fields(c);
+    if (!trigger_matches(d, fl, fields, now_)) return;
+    const bool fired = trig_.observe_case(t, d, fields, now_);
+    // The windows hold at most `count` occurrences per key, and a table sweeps itself before
+    // it grows; this drops dead keys now and then all the same (amortised O(1) per occurrence).
+    if (--expire_countdown_ == 0) {
+      trig_.expire(now_);
+      expire_countdown_ = std::max<std::size_t>(4096, trig_.live_keys());
+    }
+    if (!fired) return;
+    if (observed()) {
+      if (d.alarm_to != no_id32) render(c, d.alarm_to, to_buf_);
+      else to_buf_.clear();
+      if (d.alarm_message != no_id32) render(c, d.alarm_message, message_buf_);
+      else message_buf_.clear();
+      notify_observers([&](observer& o) { o.on_alarm(*this, {c, now_, d.flow, d.alarm, to_buf_, message_buf_}); });
+    }
+    if (d.open_flow == no_id16) return;
+    pending_open p{t, c, {}};
+    const detail::eval_context ctx{fields, nullptr, now_};
+    for (const trigger_open_arg& arg : d.open_data) p.init.set(arg.field, detail::evaluate(fl, arg.expr, ctx));
+    opens_.push_back(std::move(p));
+  }
+
+  // Opens the queued cases in the order their triggers fired, at now(), each named
+  // "<trigger>-<n>" (n = 1, 2, ... per trigger, skipping a name already taken). Called when
+  // the event that fired them (and its emitted events) is done; a case opened here may fire
+  // triggers in turn, whose cases follow in the same loop. At most max_emits_per_event cases
+  // per posted event, creation or deadline: a trigger that opens cases of the flow it counts
+  // cannot loop for ever.
+  CRMFLOW_DETAIL_COLD void open_trigger_cases() {
+    if (opening_) return;  // a creation below: the loop of the outer call takes the rest
+    opening_ = true;
+    std::string name;
+    for (std::size_t i = 0; i < opens_.size() && i < options_.max_emits_per_event; ++i) {
+      pending_open p = std::move(opens_[i]);
+      const trigger_def& d = rules_->triggers().at(p.trigger);
+      do {
+        name = d.name;
+        name += '-';
+        name += std::to_string(++open_counts_[p.trigger]);
+      } while (by_name_.contains(name));
+      opened_by_ = p.by;
+      opened_trigger_ = d.name;
+      create_case(d.open_flow, name, now_, &p.init);
+      opened_by_ = no_id32;
+      opened_trigger_ = {};
+    }
+    opens_.clear();
+    opening_ = false;
   }
 
   std::size_t fire_due(timestamp limit, bool inclusive) {
@@ -714,6 +800,15 @@ class engine {
   std::uint32_t emitted_ = 0;
   std::string to_buf_;
   std::string message_buf_;
+
+  bool triggered_ = false;  // the rule set has triggers (fixed at construction)
+  trigger_state trig_{std::span<const trigger_def>{}};
+  std::vector<pending_open> opens_;
+  std::vector<std::uint32_t> open_counts_;  // per trigger: cases opened so far (for names)
+  std::size_t expire_countdown_ = 4096;
+  bool opening_ = false;
+  case_id opened_by_ = no_id32;      // while open_trigger_cases creates a case: its opener
+  std::string_view opened_trigger_;  // and the trigger's name
 };
 
 }  // namespace crmflow

@@ -66,6 +66,10 @@ struct created_record {
   timestamp at;
   flow_id flow;
   state_id state;
+  // A case opened by a trigger's `open_case`: the case whose occurrence fired it and the
+  // trigger's name. Otherwise no_id32 and empty.
+  case_id opened_by = no_id32;
+  std::string_view trigger = {};
 };
 
 struct transition_record {

@@ -45,6 +45,15 @@ void timeline_writer::on_created(const engine& e, const created_record& r) {
   append_json_string(b, fl.name);
   key("state");
   append_json_string(b, fl.states[r.state].name);
+  if (r.opened_by != no_id32) {
+    key("opened_by");
+    if (const std::string_view by = e.case_name(r.opened_by); by.empty())
+      append_json_string(b, "#" + std::to_string(r.opened_by));
+    else
+      append_json_string(b, by);
+    key("trigger");
+    append_json_string(b, r.trigger);
+  }
   end();
 }
 
