@@ -132,8 +132,8 @@ class engine {
     if (options_.audit_log) audit_ = make_audit_observer(options_.audit_log);
     flows_ = rules_->flows().data();
     observed_ = options_.observer != nullptr || audit_ != nullptr;
-    quiet_ = !observed_ && !options_.keep_history;
     triggered_ = !rules_->triggers().empty();
+    quiet_ = !observed_ && !options_.keep_history && !triggered_;
     if (triggered_) {
       trig_ = trigger_state(rules_->triggers().defs());
       open_counts_.assign(rules_->triggers().size(), 0);
@@ -329,6 +329,16 @@ class engine {
     return true;
   }
 
+  // Replaces the observer and the audit log (as in engine_options), for a host that rebuilds
+  // an engine silently (replaying a journal) and then listens. Not while handling an event.
+  void set_observers(crmflow::observer* o, std::shared_ptr<spdlog::logger> audit_log) {
+    options_.observer = o;
+    options_.audit_log = std::move(audit_log);
+    audit_ = options_.audit_log ? make_audit_observer(options_.audit_log) : nullptr;
+    observed_ = options_.observer != nullptr || audit_ != nullptr;
+    quiet_ = !observed_ && !options_.keep_history && !triggered_;
+  }
+
   // Sets now() to `t` without firing anything, for restoring a saved engine.
   void restore_now(timestamp t) noexcept { now_ = t; }
 
@@ -450,7 +460,8 @@ class engine {
   raw_value* case_fields(case_id c) noexcept { return fields_.data() + cases_[c].fields; }
 
   // Finds and takes the first transition whose guard holds.
-  // Without observers or history, a plain transition (dispatch_plain) is taken right here:
+  // Without observers, history or triggers (take() counts for them), a plain transition
+  // (dispatch_plain) is taken right here:
   // its `set` actions with a fast form are computed inline, anything else goes through
   // run_action. Same effects, in the same order, as take().
   CRMFLOW_DETAIL_INLINE outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
@@ -478,7 +489,6 @@ class engine {
           run_action(c, fl, *a, data);
       }
       cases_[c].state = to;
-      if (triggered_) [[unlikely]] count_triggers(c, e, to, !tr.internal);
       return {status::accepted, from, to, t};
     }
     return reject(c, e, now_, status::guard_false, why);
@@ -782,7 +792,7 @@ class engine {
   const detail::flow_program* flows_ = nullptr;  // rules_->flows().data(): no bounds check per event
   engine_options options_;
   bool observed_ = false;  // an observer or an audit log is set (fixed at construction)
-  bool quiet_ = false;     // !observed_ && !keep_history: plain transitions skip take()
+  bool quiet_ = false;     // !observed_ && !keep_history && no triggers: plain transitions skip take()
   std::unique_ptr<observer> audit_;
   detail::string_pool strings_;
 

@@ -418,14 +418,17 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     return;
   }
 
-  const auto c = cases_.find(*case_name);
-  if (c == cases_.end()) return refuse(*at, *case_name, event_name, status::unknown_case);
-  const flow_id f = eng().case_flow(c->second);
+  // A case of the input, or one a trigger opened (named by the engine).
+  std::optional<case_id> id;
+  if (const auto c = cases_.find(*case_name); c != cases_.end()) id = c->second;
+  else id = eng().find_case(*case_name);
+  if (!id) return refuse(*at, *case_name, event_name, status::unknown_case);
+  const flow_id f = eng().case_flow(*id);
   const auto e = names_[f].events.find(std::string_view(event_name));
   if (e == names_[f].events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
   const std::string error = convert_data(eng().rules().flow(f), f, e->second, data_j);
   if (!error.empty()) return fail(error);
-  post(c->second, e->second, record_, *at);
+  post(*id, e->second, record_, *at);
 }
 
 void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int offset) {
