@@ -73,8 +73,7 @@ class rule_set {
     return detail::no_calendar;
   }
 
-  // Built by the loader only.
-  // `calendar_names` holds each calendar's name as a literal id.
+  // Built by the loader only. `calendar_names` holds each calendar's name as a literal id.
   rule_set(std::vector<detail::flow_program> flows, detail::string_pool literals,
            std::vector<calendar> calendars = {}, std::vector<raw_value> calendar_names = {})
       : flows_(std::move(flows)),
