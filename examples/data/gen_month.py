@@ -355,6 +355,18 @@ def build_case(rng, cid, t0, spec):
         c.agreed = False
 
 
+def background_building(rng, recent, category, at):
+    """A building for an everyday complaint. The month's repeated problems are the CLUSTERS;
+    everyday complaints are kept from piling up by chance (three of one category at one
+    building within 30 days), which the alarm principle (rules/alarms.yaml) would rightly flag
+    but which would bury the planted clusters under accidental ones."""
+    for _ in range(50):
+        b = rng.randint(1, 12)
+        if sum(1 for t in recent.get((category, b), []) if at - t < timedelta(days=30)) < 2:
+            return b
+    return None  # every building already had two of these in the last 30 days
+
+
 def make_specs(rng):
     """The complaints of the month: when they come in and what kind of case each is."""
     specs = []
@@ -375,6 +387,7 @@ def make_specs(rng):
             specs.append({"at": t, "cluster": (category, b, description)})
     specs.sort(key=lambda s: s["at"])
 
+    recent = {}  # (category, building) -> when complaints about it came in
     for s in specs:
         r = rng.random()
         if "cluster" in s:
@@ -402,7 +415,17 @@ def make_specs(rng):
                 s["slow"] = "dispatched"
             elif r > 0.965:
                 s["slow"] = "planned"
-        s.setdefault("building", rng.randint(1, 12))
+        if "building" not in s:
+            b = background_building(rng, recent, s["category"], s["at"])
+            # An everyday minor complaint takes another category rather than start a cluster.
+            for _ in range(20):
+                if b is not None or s["kind"] != "minor":
+                    break
+                s["category"] = pick(rng, CATEGORY_WEIGHTS)
+                s["description"] = rng.choice(CATEGORIES[s["category"]][1])
+                b = background_building(rng, recent, s["category"], s["at"])
+            s["building"] = b if b is not None else rng.randint(1, 12)
+        recent.setdefault((s["category"], s["building"]), []).append(s["at"])
         s["unit"] = CATEGORIES.get(s["category"], ("客户中心",))[0]
         entrance, floor, home = rng.randint(1, 2), rng.randint(2, 28), rng.randint(1, 3)
         s["room"] = f"{entrance}-{floor}{home:02d}"
