@@ -3,9 +3,11 @@
 // 40 inputs and at the end (30 days after the last line), so every deadline fires.
 #pragma once
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,22 @@ bool feed(Host& host, Read read, const month_input& m, crmflow::data_record& rec
     case crmflow::record_kind::advance_to: return ack(host.advance_to(m.at));
   }
   return false;
+}
+
+// The bundled complaint flow, loaded once per test program.
+inline std::shared_ptr<const crmflow::rule_set> complaint_rules() {
+  static std::shared_ptr<const crmflow::rule_set> rules = [] {
+    crmflow::load_result r = crmflow::load_rules({CRMFLOW_SOURCE_DIR "/rules/complaint.yaml"});
+    BOOST_TEST_REQUIRE(r.ok());
+    return r.rules;
+  }();
+  return rules;
+}
+
+// The demo month as inputs, read once per test program.
+inline const std::vector<month_input>& month() {
+  static const std::vector<month_input> m = load_month();
+  return m;
 }
 
 }  // namespace crmflow_test

@@ -22,20 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::shared_ptr<const rule_set> complaint_rules() {
-  static std::shared_ptr<const rule_set> rules = [] {
-    load_result r = load_rules({CRMFLOW_SOURCE_DIR "/rules/complaint.yaml"});
-    BOOST_TEST_REQUIRE(r.ok());
-    return r.rules;
-  }();
-  return rules;
-}
-
-const std::vector<month_input>& month() {
-  static const std::vector<month_input> m = load_month();
-  return m;
-}
-
 // A fresh directory per test, removed afterwards.
 struct temp_dir {
   fs::path path;
