@@ -285,6 +285,80 @@ BOOST_AUTO_TEST_CASE(snapshot_codec_is_a_fixed_point_and_continues_identically) 
   BOOST_TEST((decode_engine(bytes, copy).code() == store_code::invalid));  // not empty
 }
 
+// The complaint flow with the alarm principle (rules/alarms.yaml): the month raises 7
+// repeated-problem alarms, each opening a leadership meeting.
+std::shared_ptr<const rule_set> alarm_rules() {
+  static std::shared_ptr<const rule_set> rules = [] {
+    load_result r = load_rules({CRMFLOW_SOURCE_DIR "/rules/complaint.yaml", CRMFLOW_SOURCE_DIR "/rules/alarms.yaml"});
+    BOOST_TEST_REQUIRE(r.ok());
+    return r.rules;
+  }();
+  return rules;
+}
+
+// Regression: snapshots used to leave out the triggers' live windows, so a copy restored
+// mid-month missed alarms whose earlier complaints came before the snapshot.
+BOOST_AUTO_TEST_CASE(snapshot_keeps_trigger_windows_and_open_counts) {
+  engine original(alarm_rules());
+  auto read = [&]() -> const engine& { return original; };
+  // Every cut of the month: each leaves some key part way to its third complaint.
+  const std::size_t cuts[] = {month().size() / 4, month().size() / 2, month().size() * 3 / 4};
+  std::size_t done = 0;
+  std::vector<std::string> saved;
+  for (const std::size_t cut : cuts) {
+    run(original, read, done, cut);
+    done = cut;
+    saved.push_back(encode_engine(original));
+  }
+  run(original, read, done, month().size());
+  BOOST_TEST(original.trigger_open_counts()[0] == 7u);
+  BOOST_TEST(original.trigger_windows().live_keys() > 0u);
+
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    engine copy(alarm_rules());
+    const store_status st = decode_engine(saved[i], copy);
+    BOOST_TEST_REQUIRE(st.ok(), st.message());
+    BOOST_TEST((encode_engine(copy) == saved[i]));
+    auto read_copy = [&]() -> const engine& { return copy; };
+    run(copy, read_copy, cuts[i], month().size());
+    BOOST_TEST(copy.trigger_open_counts()[0] == 7u);
+    BOOST_TEST((encode_engine(copy) == encode_engine(original)));
+  }
+
+  // A snapshot of other rules is refused, not half-applied as if it fit.
+  engine plain(complaint_rules());
+  BOOST_TEST((decode_engine(saved[0], plain).code() == store_code::invalid));
+}
+
+// With triggers, recovery starts from the snapshot (it used to replay the whole journal) and
+// is still exact.
+BOOST_AUTO_TEST_CASE(recovery_with_triggers_starts_from_the_snapshot) {
+  temp_dir dir;
+  engine reference(alarm_rules());
+  auto read_ref = [&]() -> const engine& { return reference; };
+  const std::size_t part = month().size() * 2 / 3;
+  run(reference, read_ref, 0, part);
+  {
+    durable_options o;
+    o.snapshot_every = 100;
+    open_durable_result d = durable_engine::open(alarm_rules(), open_or_fail(dir.db()), {}, o);
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    run(*d.engine, read, 0, part);
+    BOOST_TEST(d.engine->last_snapshot_status().ok());
+  }
+  open_durable_result d = durable_engine::open(alarm_rules(), open_or_fail(dir.db()));
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  BOOST_TEST(d.engine->snapshot_seq() > 0u);
+  BOOST_TEST(d.engine->snapshot_seq() + 100 > part);
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+  auto read = [&]() -> const engine& { return d.engine->state(); };
+  run(*d.engine, read, part, month().size());
+  run(reference, read_ref, part, month().size());
+  BOOST_TEST(d.engine->state().trigger_open_counts()[0] == 7u);
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+}
+
 BOOST_AUTO_TEST_CASE(recovery_is_exact_and_continues_identically) {
   temp_dir dir;
   engine reference(complaint_rules());

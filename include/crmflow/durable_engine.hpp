@@ -85,6 +85,9 @@ class durable_engine {
   // The result of the last automatic snapshot: a failed snapshot loses nothing (the journal
   // has every input) but makes the next recovery longer.
   const store_status& last_snapshot_status() const noexcept { return snapshot_status_; }
+  // The journal sequence number the latest snapshot covers (saved by this engine, or the one
+  // recovery started from); 0 if none.
+  std::uint64_t snapshot_seq() const noexcept { return snapshot_seq_; }
 
   // Read-only view of the engine; post through this class only.
   const crmflow::engine& state() const noexcept { return *engine_; }

@@ -342,6 +342,19 @@ class engine {
   // Sets now() to `t` without firing anything, for restoring a saved engine.
   void restore_now(timestamp t) noexcept { now_ = t; }
 
+  // The triggers' live windows, and per trigger how many cases it has opened (which numbers
+  // the next "<trigger>-<n>"): what a snapshot saves besides the cases. Empty without
+  // triggers. The mutable forms are for restoring a saved engine, before any input.
+  const trigger_state& trigger_windows() const noexcept { return trig_; }
+  trigger_state& trigger_windows_for_restore() noexcept { return trig_; }
+  std::span<const std::uint32_t> trigger_open_counts() const noexcept { return open_counts_; }
+  // False, and nothing done, for an unknown trigger.
+  bool restore_trigger_open_count(trigger_id t, std::uint32_t n) noexcept {
+    if (t >= open_counts_.size()) return false;
+    open_counts_[t] = n;
+    return true;
+  }
+
   timestamp now() const noexcept { return now_; }
   std::size_t pending_deadlines() const noexcept { return deadlines_.pending(); }
   const rule_set& rules() const noexcept { return *rules_; }

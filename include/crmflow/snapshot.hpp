@@ -1,5 +1,5 @@
 // The whole state of an engine as bytes, and back: cases (name, flow, state, fields, history),
-// running deadlines in firing order, and now(). Used by durable_engine for snapshots; usable
+// running deadlines in firing order, the triggers' live windows, and now(). Used by durable_engine for snapshots; usable
 // on its own to copy or inspect an engine.
 //
 // The format is self-checking against the rule set (flow names and field types are written
@@ -18,7 +18,8 @@
 
 namespace crmflow {
 
-// Serialises `e`. O(cases + fields + history + deadlines log deadlines); allocates the result.
+// Serialises `e`. O(cases + fields + history + deadlines log deadlines + live trigger keys
+// log keys); allocates the result.
 // Not the observers, options, clock, or interned strings that no field holds.
 CRMFLOW_EXPORT std::string encode_engine(const engine& e);
 

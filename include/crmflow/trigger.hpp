@@ -196,6 +196,83 @@ class trigger_state {
     return n;
   }
   std::size_t live_keys(trigger_id t) const noexcept { return tables_[t].live; }
+
+  // ---- saving and restoring (snapshot.hpp) ------------------------------------------------
+  // What one key holds: its values, when it last fired (nullopt: never, or its cool-down
+  // has run out at the trigger's latest time) and the occurrences still in the window, oldest
+  // first (`values` empty without `distinct`).
+  struct saved_key {
+    std::span<const raw_value> key;
+    std::optional<timestamp> last_fired;
+    std::span<const timestamp> times;
+    std::span<const raw_value> values;
+  };
+
+  // The latest time trigger `t` has seen (observations before it count as at it), or
+  // nullopt before its first observation.
+  std::optional<timestamp> latest(trigger_id t) const noexcept {
+    const table& tb = tables_[t];
+    if (tb.latest == never) return std::nullopt;
+    return tb.latest;
+  }
+
+  // Calls f(const saved_key&) for each key of trigger `t` that is live at latest(t), in table
+  // order (which depends on the raw values: sort for a canonical form). What a key's expired
+  // occurrences or run-out cool-down held is left out: it can no longer change an outcome.
+  // O(table size); allocates two small buffers.
+  template <class F>
+  void for_each_live_key(trigger_id t, F&& f) const {
+    const table& tb = tables_[t];
+    std::vector<timestamp> times;
+    std::vector<raw_value> values;
+    for (std::size_t i = 0; i < tb.capacity; ++i) {
+      const std::int64_t* s = tb.slot(i);
+      if (s[0] == 0) continue;
+      std::int64_t head = (s[0] >> 20) & table::mask20, size = s[0] & table::mask20;
+      const std::int64_t* ts = s + 2 + tb.arity;
+      times.clear();
+      values.clear();
+      for (std::int64_t k = 0, j = head; k < size; ++k) {
+        if (!elapsed(ts[j], tb.latest, tb.window)) {
+          times.push_back(ts[j]);
+          if (tb.distinct) values.push_back(ts[tb.n + j]);
+        }
+        if (++j == static_cast<std::int64_t>(tb.n)) j = 0;
+      }
+      std::optional<timestamp> fired;
+      if (s[1] != never && !elapsed(s[1], tb.latest, tb.cooldown)) fired = s[1];
+      if (times.empty() && !fired) continue;
+      f(saved_key{{s + 2, tb.arity}, fired, times, values});
+    }
+  }
+
+  // Restores trigger `t` as saved: set_latest once, then restore_key for each saved key.
+  // Keys must be distinct; times oldest first, at most `count`, with `values` the same length
+  // under `distinct` (else empty). False, and nothing done, for input that does not fit.
+  bool set_latest(trigger_id t, timestamp at) noexcept {
+    if (t >= tables_.size()) return false;
+    tables_[t].latest = at;
+    return true;
+  }
+  bool restore_key(trigger_id t, std::span<const raw_value> key, std::optional<timestamp> last_fired,
+                   std::span<const timestamp> times, std::span<const raw_value> values) {
+    if (t >= tables_.size()) return false;
+    table& tb = tables_[t];
+    if (key.size() != tb.arity || times.size() > tb.n || (tb.distinct ? values.size() != times.size() : !values.empty()))
+      return false;
+    if (tb.capacity != 0 && tb.find(key.data())) return false;
+    if (tb.capacity == 0 || !table::fits(tb.live + 1, tb.capacity)) tb.make_room();
+    std::size_t i = tb.home(key.data());
+    while (tb.slot(i)[0] != 0) i = (i + 1) & (tb.capacity - 1);
+    std::int64_t* s = tb.slot(i);
+    s[0] = table::used_bit | static_cast<std::int64_t>(times.size());
+    s[1] = last_fired ? *last_fired : never;
+    std::copy(key.begin(), key.end(), s + 2);
+    std::copy(times.begin(), times.end(), s + 2 + tb.arity);
+    if (tb.distinct) std::copy(values.begin(), values.end(), s + 2 + tb.arity + tb.n);
+    ++tb.live;
+    return true;
+  }
   // Bytes of the tables (not counting this object and its vector of tables).
   std::size_t memory_bytes() const noexcept {
     std::size_t n = 0;

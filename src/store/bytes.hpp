@@ -58,6 +58,7 @@ class reader {
   bool failed() const noexcept { return failed_; }
   bool at_end() const noexcept { return pos_ == in_.size(); }
   std::size_t position() const noexcept { return pos_; }
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }
 
  private:
   std::uint64_t fixed(int n) {

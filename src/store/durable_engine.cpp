@@ -115,10 +115,6 @@ open_durable_result durable_engine::open(std::shared_ptr<const rule_set> rules, 
 store_status durable_engine::recover() {
   std::optional<crmflow::snapshot> snap;
   if (store_status s = store_->load_snapshot(snap); !s) return s;
-  // A snapshot does not hold the triggers' live windows (nor how many cases each opened), so
-  // with triggers the whole journal is replayed: that rebuilds them exactly.
-  const bool triggers = !rules_->triggers().empty();
-  if (triggers) snap.reset();
   // Replay silently: observers heard these inputs before the crash. A quiet engine replays,
   // then its state moves into one with the host's options.
   const bool observed = options_.observer || options_.audit_log;
@@ -146,13 +142,7 @@ store_status durable_engine::recover() {
                                "journal ends at seq " + std::to_string(replayed_to) + ", expected " +
                                    std::to_string(store_->last_seq()),
                                replayed_to + 1);
-  if (observed && triggers) {
-    e->set_observers(options_.observer, options_.audit_log);  // keeps the windows
-  } else if (observed) {
-    auto loud = std::make_unique<engine>(rules_, options_);
-    if (store_status d = decode_engine(encode_engine(*e), *loud); !d) return d;
-    e = std::move(loud);
-  }
+  if (observed) e->set_observers(options_.observer, options_.audit_log);
   engine_ = std::move(e);
   snapshot_seq_ = snap ? snap->seq : 0;
   return {};

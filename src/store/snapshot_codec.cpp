@@ -5,9 +5,15 @@
 //   cases:u32 { flow:u16 name:str state:u16 { field value }  -- strings as text, else i64
 //               history:u32 { at:i64 event:u16 from:u16 to:u16 cause:u8 } }
 //   deadlines:u32 { case:u32 timer:u16 due:i64 }             -- in start (firing) order
+//   triggers:u32 { name:str opened:u32 latest:u8 [i64]        -- windows (trigger.hpp)
+//                  keys:u32 { key values  fired:u8 [i64]  occurrences:u32 { at:i64 [distinct value] } } }
+//
+// Trigger keys are written sorted by their encoded bytes: the live table's order follows the
+// raw values, and string ids differ between an engine and its restored copy.
 //
 // Deadlines are written in start order without the engine's own order numbers, which differ
 // between an engine and its restored copy; that is what makes the encoding a fixed point.
+#include <algorithm>
 #include <vector>
 
 #include "crmflow/snapshot.hpp"
@@ -20,11 +26,99 @@ using store_detail::writer;
 
 namespace {
 
-constexpr std::string_view magic = "CRMFSNP1";
+constexpr std::string_view magic = "CRMFSNP2";
 
 store_status corrupt(const reader& in, const std::string& what) {
   return store_status::error(store_code::corrupted,
                              "snapshot: " + what + " (at byte " + std::to_string(in.position()) + ")");
+}
+
+void write_value(writer& w, const engine& e, value_type type, raw_value v) {
+  if (type == value_type::string) w.str(e.text(v));
+  else w.i64(v);
+}
+
+raw_value read_value(reader& in, engine& e, value_type type) {
+  return type == value_type::string ? e.intern(in.str()) : in.i64();
+}
+
+void encode_triggers(const engine& e, writer& w) {
+  const rule_set& rules = e.rules();
+  const trigger_set& ts = rules.triggers();
+  w.u32(static_cast<std::uint32_t>(ts.size()));
+  std::vector<std::string> keys;
+  for (trigger_id t = 0; t < ts.size(); ++t) {
+    const trigger_def& d = ts.at(t);
+    const detail::flow_program& fl = rules.flow(d.flow);
+    w.str(d.name);
+    w.u32(e.trigger_open_counts()[t]);
+    const std::optional<timestamp> latest = e.trigger_windows().latest(t);
+    w.u8(latest ? 1 : 0);
+    if (latest) w.i64(*latest);
+    keys.clear();
+    e.trigger_windows().for_each_live_key(t, [&](const trigger_state::saved_key& k) {
+      std::string& out = keys.emplace_back();
+      writer kw(out);
+      for (std::size_t i = 0; i < k.key.size(); ++i) write_value(kw, e, fl.fields[d.key[i]].type, k.key[i]);
+      kw.u8(k.last_fired ? 1 : 0);
+      if (k.last_fired) kw.i64(*k.last_fired);
+      kw.u32(static_cast<std::uint32_t>(k.times.size()));
+      for (std::size_t i = 0; i < k.times.size(); ++i) {
+        kw.i64(k.times[i]);
+        if (!k.values.empty()) write_value(kw, e, fl.fields[d.distinct].type, k.values[i]);
+      }
+    });
+    std::sort(keys.begin(), keys.end());
+    w.u32(static_cast<std::uint32_t>(keys.size()));
+    for (const std::string& k : keys) w.raw(k);
+  }
+}
+
+store_status decode_triggers(reader& in, engine& e) {
+  const rule_set& rules = e.rules();
+  const trigger_set& ts = rules.triggers();
+  const std::uint32_t n = in.u32();
+  if (in.failed()) return corrupt(in, "truncated trigger table");
+  if (n != ts.size())
+    return store_status::error(store_code::invalid, "snapshot: written for " + std::to_string(n) +
+                                                        " triggers, the rule set has " + std::to_string(ts.size()));
+  std::vector<raw_value> key, values;
+  std::vector<timestamp> times;
+  trigger_state& windows = e.trigger_windows_for_restore();
+  for (trigger_id t = 0; t < ts.size(); ++t) {
+    const trigger_def& d = ts.at(t);
+    const detail::flow_program& fl = rules.flow(d.flow);
+    const std::string_view name = in.str();
+    const std::uint32_t opened = in.u32();
+    const bool has_latest = in.u8() != 0;
+    const timestamp latest = has_latest ? in.i64() : 0;
+    if (in.failed()) return corrupt(in, "truncated trigger table");
+    if (name != d.name)
+      return store_status::error(store_code::invalid, "snapshot: trigger " + std::string(name) +
+                                                          " does not match the rule set's trigger " + d.name);
+    e.restore_trigger_open_count(t, opened);
+    if (has_latest) windows.set_latest(t, latest);
+    const std::uint32_t keys = in.u32();
+    if (in.failed() || keys > in.remaining()) return corrupt(in, "truncated windows of trigger " + d.name);
+    for (std::uint32_t k = 0; k < keys; ++k) {
+      key.clear();
+      values.clear();
+      times.clear();
+      for (const field_id f : d.key) key.push_back(read_value(in, e, fl.fields[f].type));
+      std::optional<timestamp> fired;
+      if (in.u8() != 0) fired = in.i64();
+      const std::uint32_t occ = in.u32();
+      if (in.failed() || occ > d.count) return corrupt(in, "bad window of trigger " + d.name);
+      for (std::uint32_t i = 0; i < occ; ++i) {
+        times.push_back(in.i64());
+        if (d.distinct != no_id16) values.push_back(read_value(in, e, fl.fields[d.distinct].type));
+      }
+      if (in.failed()) return corrupt(in, "truncated windows of trigger " + d.name);
+      if (!windows.restore_key(t, key, fired, times, values))
+        return corrupt(in, "trigger " + d.name + " has a key twice or a window that does not fit");
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -70,6 +164,7 @@ std::string encode_engine(const engine& e) {
     w.u16(x.timer);
     w.i64(x.due);
   }
+  encode_triggers(e, w);
   return out;
 }
 
@@ -140,6 +235,7 @@ store_status decode_engine(std::string_view bytes, engine& e) {
     if (!e.restore_deadline(c, t, due))
       return corrupt(in, "deadline " + std::to_string(i) + " names an unknown or running timer");
   }
+  if (store_status t = decode_triggers(in, e); !t) return t;
   if (in.failed() || !in.at_end()) return corrupt(in, "trailing bytes");
   e.restore_now(now);
   return {};
