@@ -1,6 +1,7 @@
 // Everything a host needs: include this one header.
 #pragma once
 
+#include "crmflow/audit_trail.hpp"
 #include "crmflow/clock.hpp"
 #include "crmflow/diagnostic.hpp"
 #include "crmflow/durable_engine.hpp"

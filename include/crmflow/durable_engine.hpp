@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "crmflow/audit_trail.hpp"
 #include "crmflow/engine.hpp"
 #include "crmflow/export.hpp"
 #include "crmflow/store.hpp"
@@ -26,6 +28,13 @@ struct durable_options {
   // when snapshot() is called. Recovery replays at most this many records past the snapshot.
   // Default 1000.
   std::uint64_t snapshot_every = 1000;
+  // Write the audit trail (audit_trail.hpp) into the store, in the same commit as each input:
+  // the input in words with its actor and outcome, then every record the engine produced for
+  // it. Only with a store that keeps one (store::keeps_audit_trail); the SQLite store does.
+  // Default true.
+  bool audit_trail = true;
+  // The actor of inputs posted without one. Default "system".
+  std::string actor = "system";
 };
 
 // What a durable call did. `stored` ok means the input is in the journal: durable at once
@@ -65,10 +74,15 @@ class durable_engine {
 
   // engine::create_case, post and advance_to, journaled first. Outside a batch each call
   // commits (one fsync with sync_mode::full) before it returns. `value` is the engine's answer.
+  // `actor` (empty: durable_options::actor) is who did it, for the audit trail. With the audit
+  // trail, the input is staged, applied, its audit records staged, and then all committed
+  // together; if that commit fails the engine is rebuilt from the store (observers heard it).
   CRMFLOW_EXPORT durable_result<create_result> create_case(flow_id f, std::string_view name, timestamp at,
-                                                           const data_record* init = nullptr);
-  CRMFLOW_EXPORT durable_result<outcome> post(case_id c, event_id e, const data_record& data, timestamp at);
-  CRMFLOW_EXPORT durable_result<std::size_t> advance_to(timestamp t);
+                                                           const data_record* init = nullptr,
+                                                           std::string_view actor = {});
+  CRMFLOW_EXPORT durable_result<outcome> post(case_id c, event_id e, const data_record& data, timestamp at,
+                                              std::string_view actor = {});
+  CRMFLOW_EXPORT durable_result<std::size_t> advance_to(timestamp t, std::string_view actor = {});
 
   // Group commit. Between begin_batch() and commit_batch(), inputs are applied and staged but
   // not durable: their results are provisional, and must not be acknowledged to anyone until
@@ -102,6 +116,9 @@ class durable_engine {
                  engine_options options, durable_options durable);
   store_status recover();
   store_status journal(record_kind kind, std::string payload);
+  bool auditing() const noexcept { return recorder_ != nullptr; }
+  void start_audit(std::string_view actor);
+  store_status finish_audit(std::string input_record);
   void after_commit();
   store_status abandon(store_status why);
 
@@ -114,6 +131,7 @@ class durable_engine {
   bool in_batch_ = false;
   store_status snapshot_status_;
   std::string payload_;
+  std::unique_ptr<audit_recorder> recorder_;  // set when the audit trail is written
 };
 
 }  // namespace crmflow

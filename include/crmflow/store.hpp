@@ -18,6 +18,8 @@
 
 namespace crmflow {
 
+struct audit_entry;  // audit_trail.hpp
+
 // What went wrong, for a host to switch on; the message says it for a person.
 enum class store_code : std::uint8_t {
   ok,
@@ -128,6 +130,26 @@ class store {
   virtual store_status save_snapshot(const snapshot& s) = 0;
   // The latest snapshot, or nullopt in `out` if none was saved; corrupted if it fails its check.
   virtual store_status load_snapshot(std::optional<snapshot>& out) = 0;
+
+  // The audit trail (audit_trail.hpp). A store that keeps one says so here; the defaults keep
+  // none, and durable_engine then writes none.
+  virtual bool keeps_audit_trail() const noexcept { return false; }
+  // Stages one audit record (canonical JSON text) with the next audit seq, chained to the one
+  // before; it becomes durable with the journal records of the same commit(), or is dropped
+  // with them.
+  virtual store_status append_audit(std::string_view record) {
+    (void)record;
+    return store_status::error(store_code::invalid, "this store keeps no audit trail");
+  }
+  // Calls `visit` with every committed audit record whose seq >= `from`, in order, until it
+  // returns false, checking the chain: a missing, edited, inserted or reordered record stops the
+  // read with store_code::corrupted naming the first bad seq, and so does a trail that ends
+  // before the last record the store committed (records deleted at the end).
+  virtual store_status read_audit(std::uint64_t from, const std::function<bool(const audit_entry&)>& visit) {
+    (void)from;
+    (void)visit;
+    return store_status::error(store_code::invalid, "this store keeps no audit trail");
+  }
 };
 
 // How durable a commit is on the SQLite store.

@@ -24,6 +24,8 @@ using args = std::vector<std::string_view>;
 int run_validate(const args& a);
 int run_simulate(const args& a);
 int run_graph(const args& a);
+int run_audit(const args& a);    // audit_command.cpp
+int run_diff(const args& a);     // diff_command.cpp
 
 // Prints `crmflow <command>: message` and a hint to stderr; returns exit_usage.
 int usage_error(std::string_view command, std::string_view message);

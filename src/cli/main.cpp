@@ -36,6 +36,18 @@ commands:
       Print a flow as Graphviz DOT or Mermaid (default) text. --flow may be left out when
       the rules have one flow.
 
+  diff <old> <new>
+      Say in words what changed between two rule sets (files or directories): flows,
+      states, transitions, timers, triggers, calendars. Exit 0 no differences, 1 some,
+      2 a rule set did not load.
+
+  audit export --store PATH [--out FILE]
+      Write the store's audit trail (every input, transition and action, with its time
+      and actor) as JSON Lines, each line with "seq", "prev" and "hash".
+  audit verify (--store PATH | FILE.jsonl) [--expect-head HASH]
+      Check the hash chain; names the first edited, deleted, inserted or reordered
+      record. Exit 0 intact, 1 not.
+
   help, --help, -h    this text
 
 exit codes: 0 success, 1 failure, 2 usage error, 3 (simulate) input lines skipped.
@@ -61,6 +73,8 @@ int main(int argc, char** argv) {
     if (command == "validate") return crmflow::cli::run_validate(args);
     if (command == "simulate") return crmflow::cli::run_simulate(args);
     if (command == "graph") return crmflow::cli::run_graph(args);
+    if (command == "audit") return crmflow::cli::run_audit(args);
+    if (command == "diff") return crmflow::cli::run_diff(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crmflow %.*s: %s\n", static_cast<int>(command.size()), command.data(), e.what());
     return crmflow::cli::exit_failure;

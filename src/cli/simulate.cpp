@@ -182,6 +182,7 @@ class simulation {
   // Lets time run to --until, once per store: a continued run whose journal already holds it
   // does not add it again.
   void finish() {
+    actor_.clear();  // time running on is the system's doing
     if (opt_.until && !finished_) advance(*opt_.until);
     finished_ = true;
   }
@@ -226,7 +227,7 @@ class simulation {
   std::optional<create_result> create_case(flow_id f, std::string_view name, timestamp at, const data_record* init) {
     ++inputs_;
     if (!durable_) return plain_->create_case(f, name, at, init);
-    durable_result<create_result> r = durable_->create_case(f, name, at, init);
+    durable_result<create_result> r = durable_->create_case(f, name, at, init, actor_);
     if (!r.acknowledged()) {
       note(std::move(r.stored));
       return std::nullopt;
@@ -239,7 +240,7 @@ class simulation {
       plain_->post(c, e, data, at);
       return true;
     }
-    durable_result<outcome> r = durable_->post(c, e, data, at);
+    durable_result<outcome> r = durable_->post(c, e, data, at, actor_);
     if (!r.acknowledged()) note(std::move(r.stored));
     return r.acknowledged();
   }
@@ -249,7 +250,7 @@ class simulation {
       plain_->advance_to(t);
       return true;
     }
-    durable_result<std::size_t> r = durable_->advance_to(t);
+    durable_result<std::size_t> r = durable_->advance_to(t, actor_);
     if (!r.acknowledged()) note(std::move(r.stored));
     return r.acknowledged();
   }
@@ -299,6 +300,7 @@ class simulation {
   std::vector<flow_names> names_;
   name_map<case_id> cases_;
   data_record record_;
+  std::string actor_;  // the line's "actor", for the store's audit trail (empty: "system")
 };
 
 std::string simulation::convert_data(const detail::flow_program& fl, flow_id f, std::optional<event_id> event,
@@ -357,6 +359,7 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   const json* flow_j = nullptr;
   const json* event_j = nullptr;
   const json* data_j = nullptr;
+  const json* actor_j = nullptr;
   std::string unknown_key;
   for (const auto& [k, v] : j.items()) {
     if (k == "at") at_j = &v;
@@ -364,6 +367,7 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     else if (k == "flow") flow_j = &v;
     else if (k == "event") event_j = &v;
     else if (k == "data") data_j = &v;
+    else if (k == "actor") actor_j = &v;
     else if (unknown_key.empty()) unknown_key = k;
   }
   std::optional<timestamp> at;
@@ -373,7 +377,8 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     case_name = case_j->get_ref<const std::string&>();
 
   auto fail = [&](const std::string& message) { bad_line(number, at, case_name, message); };
-  if (!unknown_key.empty()) return fail("unknown key \"" + unknown_key + "\" (keys: at, case, flow, event, data)");
+  actor_.clear();
+  if (!unknown_key.empty()) return fail("unknown key \"" + unknown_key + "\" (keys: at, case, flow, event, data, actor)");
   if (!at_j) return fail("missing key \"at\"");
   if (!at) {
     if (!at_j->is_string()) return fail("\"at\" must be an RFC 3339 timestamp string");
@@ -385,6 +390,9 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   if (!event_j->is_string()) return fail("\"event\" must be a string");
   if (flow_j && !flow_j->is_string()) return fail("\"flow\" must be a string");
   if (data_j && !data_j->is_object()) return fail("\"data\" must be an object");
+  if (actor_j && (!actor_j->is_string() || actor_j->get_ref<const std::string&>().empty()))
+    return fail("\"actor\" must be a non-empty string");
+  if (actor_j) actor_ = actor_j->get_ref<const std::string&>();
   const std::string& event_name = event_j->get_ref<const std::string&>();
   if (!stats_.first_at) stats_.first_at = *at;
 

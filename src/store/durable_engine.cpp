@@ -99,7 +99,13 @@ store_status apply(engine& e, const journal_record& r, data_record& rec) {
 
 durable_engine::durable_engine(std::shared_ptr<const rule_set> rules, std::unique_ptr<crmflow::store> store,
                                engine_options options, durable_options durable)
-    : rules_(std::move(rules)), store_(std::move(store)), options_(std::move(options)), durable_(durable) {}
+    : rules_(std::move(rules)), store_(std::move(store)), options_(std::move(options)), durable_(std::move(durable)) {
+  if (durable_.audit_trail && store_->keeps_audit_trail()) {
+    // The recorder listens in the host's observer's place and passes everything on to it.
+    recorder_ = std::make_unique<audit_recorder>(options_.observer);
+    options_.observer = recorder_.get();
+  }
+}
 
 durable_engine::~durable_engine() = default;
 
@@ -160,12 +166,32 @@ store_status durable_engine::abandon(store_status why) {
 store_status durable_engine::journal(record_kind kind, std::string payload) {
   const journal_record r = make_record(store_->last_seq() + 1, static_cast<std::uint8_t>(kind), std::move(payload));
   store_status s = store_->append(r);
-  if (s && !in_batch_) s = store_->commit();
+  // With the audit trail the commit comes after the input is applied (finish_audit).
+  if (s && !in_batch_ && !auditing()) s = store_->commit();
   if (!s) {
     // Nothing of this input was applied; a batch loses the inputs before it too.
     if (in_batch_) return abandon(std::move(s));
     store_->rollback();
   }
+  return s;
+}
+
+void durable_engine::start_audit(std::string_view actor) {
+  recorder_->set_actor(actor.empty() ? std::string_view(durable_.actor) : actor);
+  recorder_->records().clear();
+  recorder_->set_recording(true);
+}
+
+// Stages the input's record and those of what it caused, then commits outside a batch. On
+// failure nothing of the input stays: the engine, which has applied it, is rebuilt.
+store_status durable_engine::finish_audit(std::string input_record) {
+  recorder_->set_recording(false);
+  store_status s = store_->append_audit(input_record);
+  for (const std::string& r : recorder_->records())
+    if (s) s = store_->append_audit(r);
+  recorder_->records().clear();
+  if (s && !in_batch_) s = store_->commit();
+  if (!s) return abandon(std::move(s));
   return s;
 }
 
@@ -175,7 +201,7 @@ void durable_engine::after_commit() {
 }
 
 durable_result<create_result> durable_engine::create_case(flow_id f, std::string_view name, timestamp at,
-                                                          const data_record* init) {
+                                                          const data_record* init, std::string_view actor) {
   payload_.clear();
   writer w(payload_);
   w.u16(f);
@@ -187,12 +213,21 @@ durable_result<create_result> durable_engine::create_case(flow_id f, std::string
   durable_result<create_result> r;
   r.stored = journal(record_kind::create_case, payload_);
   if (!r.stored) return r;
-  r.value = engine_->create_case(f, name, at, init);
+  if (auditing()) {
+    start_audit(actor);
+    const create_result made = engine_->create_case(f, name, at, init);
+    r.stored = finish_audit(recorder_->create_record(*engine_, f, name, at, init, made));
+    if (!r.stored) return r;
+    r.value = made;
+  } else {
+    r.value = engine_->create_case(f, name, at, init);
+  }
   if (!in_batch_) after_commit();
   return r;
 }
 
-durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_record& data, timestamp at) {
+durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_record& data, timestamp at,
+                                             std::string_view actor) {
   payload_.clear();
   writer w(payload_);
   w.u32(c);
@@ -207,19 +242,35 @@ durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_r
   durable_result<outcome> r;
   r.stored = journal(record_kind::post, payload_);
   if (!r.stored) return r;
-  r.value = engine_->post(c, e, data, at);
+  if (auditing()) {
+    start_audit(actor);
+    const outcome o = engine_->post(c, e, data, at);
+    r.stored = finish_audit(recorder_->post_record(*engine_, c, e, data, at, o.status));
+    if (!r.stored) return r;
+    r.value = o;
+  } else {
+    r.value = engine_->post(c, e, data, at);
+  }
   if (!in_batch_) after_commit();
   return r;
 }
 
-durable_result<std::size_t> durable_engine::advance_to(timestamp t) {
+durable_result<std::size_t> durable_engine::advance_to(timestamp t, std::string_view actor) {
   payload_.clear();
   writer w(payload_);
   w.i64(t);
   durable_result<std::size_t> r;
   r.stored = journal(record_kind::advance_to, payload_);
   if (!r.stored) return r;
-  r.value = engine_->advance_to(t);
+  if (auditing()) {
+    start_audit(actor);
+    const std::size_t fired = engine_->advance_to(t);
+    r.stored = finish_audit(recorder_->advance_record(*engine_, t));
+    if (!r.stored) return r;
+    r.value = fired;
+  } else {
+    r.value = engine_->advance_to(t);
+  }
   if (!in_batch_) after_commit();
   return r;
 }

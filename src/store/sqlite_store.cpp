@@ -2,7 +2,12 @@
 //
 //   journal(seq INTEGER PRIMARY KEY, kind INTEGER, payload BLOB, checksum INTEGER)
 //   snapshot(id = 1, seq INTEGER, bytes BLOB, checksum INTEGER)
-//   meta(key TEXT PRIMARY KEY, value)          -- format = 1
+//   meta(key TEXT PRIMARY KEY, value)          -- format = 1; audit_head = "<seq> <hash>"
+//   audit(seq INTEGER PRIMARY KEY, record TEXT, prev TEXT, hash TEXT)   -- audit_trail.hpp
+//
+// The audit trail's head (its last committed seq and hash) is written in meta in the same
+// transaction as the records, so that records deleted at the end are noticed, and a writer
+// continues the chain from the head, never from a shortened table.
 //
 // Staged records go into an open write transaction (BEGIN IMMEDIATE at the first append), so a
 // commit is one SQLite COMMIT however many records it carries: that is what makes group commit
@@ -14,9 +19,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "crmflow/audit_trail.hpp"
 #include "crmflow/store.hpp"
 
 namespace crmflow {
@@ -111,6 +118,8 @@ class sqlite_store final : public store {
                                 " payload BLOB NOT NULL, checksum INTEGER NOT NULL);"
                                 "CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),"
                                 " seq INTEGER NOT NULL, bytes BLOB NOT NULL, checksum INTEGER NOT NULL);"
+                                "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, record TEXT NOT NULL,"
+                                " prev TEXT NOT NULL, hash TEXT NOT NULL);"
                                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', 1);"
                                 "COMMIT;",
                                 "create schema");
@@ -121,6 +130,7 @@ class sqlite_store final : public store {
     }
     if (store_status s = check_format(); !s) return s;
     if (store_status s = load_last_seq(); !s) return s;
+    if (store_status s = load_audit_head(); !s) return s;
     if (int rc = insert_.prepare(db_, "INSERT INTO journal(seq, kind, payload, checksum) VALUES (?, ?, ?, ?)");
         rc != SQLITE_OK && !read_only_)
       return sqlite_error(db_, rc, "prepare insert");
@@ -155,6 +165,11 @@ class sqlite_store final : public store {
 
   store_status commit() override {
     if (!in_txn_) return {};
+    if (last_audit_seq_ != committed_audit_seq_)
+      if (store_status s = write_audit_head(); !s) {
+        rollback();
+        return s;
+      }
     const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       store_status s = sqlite_error(db_, rc, "commit up to seq " + std::to_string(last_seq_), last_seq_);
@@ -162,6 +177,8 @@ class sqlite_store final : public store {
       return s;
     }
     in_txn_ = false;
+    committed_audit_seq_ = last_audit_seq_;
+    committed_audit_hash_ = last_audit_hash_;
     return {};
   }
 
@@ -170,6 +187,81 @@ class sqlite_store final : public store {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     in_txn_ = false;
     last_seq_ = committed_seq_;
+    last_audit_seq_ = committed_audit_seq_;
+    last_audit_hash_ = committed_audit_hash_;
+  }
+
+  bool keeps_audit_trail() const noexcept override { return has_audit_table_; }
+
+  store_status append_audit(std::string_view record) override {
+    if (read_only_) return store_status::error(store_code::read_only, "store " + path_ + " is open read-only");
+    if (!has_audit_table_) return store_status::error(store_code::invalid, "store " + path_ + " has no audit table");
+    if (!in_txn_) {
+      if (store_status s = exec("BEGIN IMMEDIATE", "begin"); !s) return s;
+      in_txn_ = true;
+      committed_seq_ = last_seq_;
+    }
+    const std::uint64_t seq = last_audit_seq_ + 1;
+    std::string hash = audit_hash(last_audit_hash_, seq, record);
+    sqlite3_stmt* st = insert_audit_.get();
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(seq));
+    sqlite3_bind_text64(st, 2, record.data(), record.size(), SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(st, 3, last_audit_hash_.data(), last_audit_hash_.size(), SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(st, 4, hash.data(), hash.size(), SQLITE_STATIC, SQLITE_UTF8);
+    const int rc = sqlite3_step(st);
+    insert_audit_.reset();
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "append audit record " + std::to_string(seq));
+    last_audit_seq_ = seq;
+    last_audit_hash_ = std::move(hash);
+    return {};
+  }
+
+  store_status read_audit(std::uint64_t from, const std::function<bool(const audit_entry&)>& visit) override {
+    if (!has_audit_table_) return {};
+    // The head as committed on disk: what the trail must end with.
+    std::uint64_t head_seq = 0;
+    std::string head_hash;
+    if (store_status s = read_audit_head(head_seq, head_hash); !s) return s;
+    statement st;
+    if (int rc = st.prepare(db_, "SELECT seq, record, prev, hash FROM audit ORDER BY seq"); rc != SQLITE_OK)
+      return sqlite_error(db_, rc, "prepare audit read");
+    auto text = [&](int col) {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), col));
+      return std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st.get(), col)));
+    };
+    auto bad = [&](std::uint64_t seq, const std::string& why) {
+      return store_status::error(store_code::corrupted, "audit trail of " + path_ + ": record at seq " +
+                                                            std::to_string(seq) + " " + why, seq);
+    };
+    audit_entry e;
+    std::string expected_prev(audit_genesis);
+    std::uint64_t expected = 1;
+    for (;;) {
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return sqlite_error(db_, rc, "read audit trail at seq " + std::to_string(expected), expected);
+      e.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
+      if (e.seq > head_seq && e.seq == expected && in_txn_) break;  // staged, not committed
+      if (e.seq != expected) return bad(expected, "is missing (deleted; the next one is seq " + std::to_string(e.seq) + ")");
+      e.record = text(1);
+      e.prev = text(2);
+      e.hash = text(3);
+      if (e.prev != expected_prev)
+        return bad(e.seq, "does not follow seq " + std::to_string(e.seq - 1) +
+                              " (its prev is not that record's hash: records deleted, inserted or reordered)");
+      if (audit_hash(e.prev, e.seq, e.record) != e.hash)
+        return bad(e.seq, "was altered (its hash does not match its content)");
+      if (e.seq > head_seq) return bad(e.seq, "is past the trail's committed head (seq " + std::to_string(head_seq) + "): added afterwards");
+      if (e.seq == head_seq && e.hash != head_hash)
+        return bad(e.seq, "does not match the trail's committed head hash (replaced)");
+      expected_prev = e.hash;
+      ++expected;
+      if (e.seq >= from && !visit(e)) return {};
+    }
+    if (expected <= head_seq)
+      return bad(expected, "is missing (deleted; the trail ends at seq " + std::to_string(expected - 1) +
+                               ", its committed head is seq " + std::to_string(head_seq) + ")");
+    return {};
   }
 
   std::uint64_t last_seq() const noexcept override { return last_seq_; }
@@ -290,6 +382,57 @@ class sqlite_store final : public store {
     return {};
   }
 
+  // The committed head of the audit trail: meta's audit_head, else (a store from before the
+  // head was kept, or with no trail yet) nothing: seq 0 and the genesis hash.
+  store_status read_audit_head(std::uint64_t& seq, std::string& hash) {
+    seq = 0;
+    hash = std::string(audit_genesis);
+    statement st;
+    int rc = st.prepare(db_, "SELECT value FROM meta WHERE key = 'audit_head'");
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "read audit head of " + path_);
+    rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return sqlite_error(db_, rc, "read audit head of " + path_);
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+    const std::string value = p ? p : "";
+    const std::size_t space = value.find(' ');
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+    if (space == std::string::npos || end != value.c_str() + space || value.size() - space - 1 != 64)
+      return store_status::error(store_code::corrupted, "audit trail of " + path_ + ": the head in meta is damaged");
+    seq = n;
+    hash = value.substr(space + 1);
+    return {};
+  }
+
+  store_status load_audit_head() {
+    statement st;
+    int rc = st.prepare(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'");
+    if (rc == SQLITE_OK) rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(db_, rc, "read schema of " + path_);
+    has_audit_table_ = rc == SQLITE_ROW;
+    if (!has_audit_table_) return {};
+    if (store_status s = read_audit_head(last_audit_seq_, last_audit_hash_); !s) return s;
+    committed_audit_seq_ = last_audit_seq_;
+    committed_audit_hash_ = last_audit_hash_;
+    if (int rc2 = insert_audit_.prepare(db_, "INSERT INTO audit(seq, record, prev, hash) VALUES (?, ?, ?, ?)");
+        rc2 != SQLITE_OK && !read_only_)
+      return sqlite_error(db_, rc2, "prepare audit insert");
+    return {};
+  }
+
+  store_status write_audit_head() {
+    statement st;
+    int rc = st.prepare(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_head', ?)");
+    const std::string value = std::to_string(last_audit_seq_) + ' ' + last_audit_hash_;
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(st.get(), 1, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+      rc = sqlite3_step(st.get());
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "write audit head at seq " + std::to_string(last_audit_seq_));
+    return {};
+  }
+
   store_status load_last_seq() {
     statement st;
     int rc = st.prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM journal");
@@ -306,9 +449,15 @@ class sqlite_store final : public store {
   sqlite3* db_ = nullptr;
   statement insert_;
   statement select_;
+  statement insert_audit_;
   bool in_txn_ = false;
   std::uint64_t last_seq_ = 0;
   std::uint64_t committed_seq_ = 0;
+  bool has_audit_table_ = false;
+  std::uint64_t last_audit_seq_ = 0;  // staged included
+  std::string last_audit_hash_{audit_genesis};
+  std::uint64_t committed_audit_seq_ = 0;
+  std::string committed_audit_hash_{audit_genesis};
 };
 
 }  // namespace

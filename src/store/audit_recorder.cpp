@@ -1,0 +1,214 @@
+// audit_recorder (audit_trail.hpp): what the engine does, as canonical JSON records.
+#include <algorithm>
+#include <utility>
+
+#include "crmflow/audit_trail.hpp"
+#include "crmflow/engine.hpp"
+#include "crmflow/time.hpp"
+
+namespace crmflow {
+namespace {
+
+// Members of one JSON object, written with their keys sorted (the canonical form).
+class object {
+ public:
+  object& str(std::string_view key, std::string_view value) {
+    std::string v;
+    append_json_string(v, value);
+    return raw(key, std::move(v));
+  }
+  object& num(std::string_view key, std::int64_t value) { return raw(key, std::to_string(value)); }
+  object& boolean(std::string_view key, bool value) { return raw(key, value ? "true" : "false"); }
+  object& raw(std::string_view key, std::string value) {
+    members_.emplace_back(std::string(key), std::move(value));
+    return *this;
+  }
+  std::string text() {
+    std::sort(members_.begin(), members_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out = "{";
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, members_[i].first);
+      out += ':';
+      out += members_[i].second;
+    }
+    out += '}';
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> members_;
+};
+
+std::string when(const engine& e, timestamp t) { return format_timestamp(t, e.options().display_utc_offset_minutes); }
+
+// The case's name, or `#id` for an anonymous or unknown case (as the audit log says it).
+std::string who(const engine& e, case_id c) {
+  if (c < e.case_count() && !e.case_name(c).empty()) return std::string(e.case_name(c));
+  return "#" + std::to_string(c);
+}
+
+// A value as JSON by its declared type: int and bool as themselves, the rest as text.
+std::string value_json(const engine& e, const detail::flow_program& fl, value_type type, std::uint32_t enum_index,
+                       raw_value v) {
+  std::string out;
+  switch (type) {
+    case value_type::integer: return std::to_string(v);
+    case value_type::boolean: return v ? "true" : "false";
+    case value_type::string: append_json_string(out, e.text(v)); return out;
+    case value_type::enumeration: {
+      const auto& values = fl.enums[enum_index].values;
+      if (v >= 0 && static_cast<std::size_t>(v) < values.size()) append_json_string(out, values[static_cast<std::size_t>(v)]);
+      else out = std::to_string(v);
+      return out;
+    }
+    case value_type::timestamp: append_json_string(out, when(e, v)); return out;
+    case value_type::duration: append_json_string(out, format_duration(v)); return out;
+  }
+  return std::to_string(v);
+}
+
+// A data record as a JSON object, slot names from `names(slot)` (null: unnamed, written raw).
+template <class Def>
+std::string record_json(const engine& e, const detail::flow_program* fl, const std::vector<Def>* defs,
+                        const data_record& rec) {
+  object o;
+  for (std::uint16_t s = 0; s < data_record::max_slots; ++s) {
+    if (!rec.has(s)) continue;
+    if (fl && defs && s < defs->size()) {
+      const Def& d = (*defs)[s];
+      o.raw(d.name, value_json(e, *fl, d.type, d.enum_index, rec.get(s)));
+    } else {
+      o.num("#" + std::to_string(s), rec.get(s));
+    }
+  }
+  return o.text();
+}
+
+object base(const audit_recorder& r, const engine& e, std::string_view type, timestamp at) {
+  object o;
+  o.str("type", type).str("actor", r.actor()).str("at", when(e, at));
+  return o;
+}
+
+object about_case(const audit_recorder& r, const engine& e, std::string_view type, timestamp at, case_id c, flow_id f) {
+  object o = base(r, e, type, at);
+  o.str("case", who(e, c));
+  if (f < e.rules().flow_count()) o.str("flow", e.rules().flow(f).name);
+  return o;
+}
+
+}  // namespace
+
+std::string audit_recorder::create_record(const engine& e, flow_id f, std::string_view name, timestamp at,
+                                          const data_record* init, const create_result& r) const {
+  object o = base(*this, e, "create", at);
+  o.str("case", name.empty() ? (r.accepted() ? who(e, r.id) : std::string("#")) : std::string(name));
+  const detail::flow_program* fl = f < e.rules().flow_count() ? &e.rules().flow(f) : nullptr;
+  if (fl) o.str("flow", fl->name);
+  else o.str("flow", "#" + std::to_string(f));
+  if (init) o.raw("fields", record_json(e, fl, fl ? &fl->fields : nullptr, *init));
+  o.str("outcome", to_string(r.status));
+  return o.text();
+}
+
+std::string audit_recorder::post_record(const engine& e, case_id c, event_id ev, const data_record& data,
+                                        timestamp at, status outcome) const {
+  const bool known = c < e.case_count();
+  const flow_id f = known ? e.case_flow(c) : no_id16;
+  object o = about_case(*this, e, "event", at, c, f);
+  const detail::flow_program* fl = known ? &e.rules().flow(f) : nullptr;
+  const detail::event_def* def = fl && ev < fl->events.size() ? &fl->events[ev] : nullptr;
+  o.str("event", def ? def->name : "#" + std::to_string(ev));
+  if (data.present() != 0) o.raw("data", record_json(e, fl, def ? &def->data : nullptr, data));
+  o.str("outcome", to_string(outcome));
+  return o.text();
+}
+
+std::string audit_recorder::advance_record(const engine& e, timestamp to) const {
+  return base(*this, e, "advance", to).text();
+}
+
+void audit_recorder::on_created(const engine& e, const created_record& r) {
+  if (next_) next_->on_created(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, "created", r.at, r.id, r.flow);
+  o.str("state", e.rules().flow(r.flow).states[r.state].name);
+  if (r.opened_by != no_id32) o.str("opened_by", who(e, r.opened_by)).str("trigger", r.trigger);
+  records_.push_back(o.text());
+}
+
+void audit_recorder::on_transition(const engine& e, const transition_record& r) {
+  if (next_) next_->on_transition(e, r);
+  if (!recording_) return;
+  const detail::flow_program& fl = e.rules().flow(r.flow);
+  object o = about_case(*this, e, "transition", r.at, r.id, r.flow);
+  o.str("event", fl.events[r.event].name).str("from", fl.states[r.from].name).str("to", fl.states[r.to].name);
+  o.str("cause", to_string(r.why));
+  if (r.internal) o.boolean("internal", true);
+  records_.push_back(o.text());
+}
+
+void audit_recorder::on_action(const engine& e, const action_record& r) {
+  if (next_) next_->on_action(e, r);
+  if (!recording_) return;
+  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::action_def& a = *r.action;
+  object o;
+  switch (a.kind) {
+    case detail::action_kind::set: {
+      const detail::field_def& fd = fl.fields[a.target];
+      o = about_case(*this, e, "set", r.at, r.id, r.flow);
+      o.str("field", fd.name).raw("value", value_json(e, fl, fd.type, fd.enum_index, r.value));
+      break;
+    }
+    case detail::action_kind::start_timer:
+      o = about_case(*this, e, "start_timer", r.at, r.id, r.flow);
+      o.str("timer", fl.timers[a.target].name).str("due", when(e, r.value));
+      break;
+    case detail::action_kind::cancel_timer:
+      o = about_case(*this, e, "cancel_timer", r.at, r.id, r.flow);
+      o.str("timer", fl.timers[a.target].name);
+      break;
+    case detail::action_kind::emit:
+      o = about_case(*this, e, "emit", r.at, r.id, r.flow);
+      o.str("event", fl.events[a.target].name);
+      break;
+    default: return;  // notify and alarm come through on_notify / on_alarm
+  }
+  records_.push_back(o.text());
+}
+
+void audit_recorder::on_notify(const engine& e, const notify_record& r) {
+  if (next_) next_->on_notify(e, r);
+  if (!recording_) return;
+  records_.push_back(about_case(*this, e, "notify", r.at, r.id, r.flow).str("to", r.to).str("message", r.message).text());
+}
+
+void audit_recorder::on_alarm(const engine& e, const alarm_record& r) {
+  if (next_) next_->on_alarm(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, "alarm", r.at, r.id, r.flow);
+  o.str("name", r.name).str("to", r.to).str("message", r.message);
+  records_.push_back(o.text());
+}
+
+void audit_recorder::on_deadline(const engine& e, const deadline_record& r) {
+  if (next_) next_->on_deadline(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, "deadline", r.at, r.id, r.flow);
+  o.str("timer", e.rules().flow(r.flow).timers[r.timer].name);
+  records_.push_back(o.text());
+}
+
+void audit_recorder::on_rejected(const engine& e, const rejection_record& r) {
+  if (next_) next_->on_rejected(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, "rejected", r.at, r.id, r.flow);
+  std::string event = "#" + std::to_string(r.event);
+  if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size()) event = e.rules().flow(r.flow).events[r.event].name;
+  o.str("event", event).str("reason", to_string(r.why)).str("cause", to_string(r.origin));
+  records_.push_back(o.text());
+}
+
+}  // namespace crmflow

@@ -1,0 +1,459 @@
+// The audit trail (audit_trail.hpp): canonical records with actors written by durable_engine in
+// the same commit as their input, the SQLite store's hash chain, and `crmflow audit export` /
+// `verify` finding an edited, deleted, inserted or reordered record in the store or in a file.
+#define BOOST_TEST_MODULE audit_trail
+#include "test_support.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <crmflow/audit_trail.hpp>
+#include <crmflow/durable_engine.hpp>
+#include <crmflow/store.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace crmflow;
+using namespace crmflow_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    static int n = 0;
+    path = fs::temp_directory_path() / ("crmflow-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  fs::path operator/(const std::string& name) const { return path / name; }
+};
+
+constexpr std::string_view rules_yaml = R"(flows:
+  repair:
+    label: 报修
+    fields:
+      worker: {type: string}
+      urgent: {type: bool}
+    events:
+      assign:
+        data:
+          worker: string
+      finish:
+    initial: new
+    states:
+      new:
+        label: 新建
+        on:
+          assign:
+            to: working
+            do:
+              - set: worker
+                from: event.worker
+              - notify: "{worker}"
+                message: "派单 {case}"
+      working:
+        label: 处理中
+        timers:
+          - name: late
+            after: 2h
+            do:
+              - alarm: late
+                to: manager
+                message: "{case} 超时"
+        on:
+          finish: {to: done}
+      done:
+        label: 完成
+        final: true
+)";
+
+std::unique_ptr<store> open_store(const fs::path& p, bool read_only = false) {
+  sqlite_store_options o;
+  o.sync = sync_mode::normal;
+  o.read_only = read_only;
+  open_store_result r = open_sqlite_store(p, o);
+  BOOST_TEST_REQUIRE(r.status.ok(), r.status.message());
+  return std::move(r.store);
+}
+
+void exec_sql(const fs::path& p, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  BOOST_TEST(rc == SQLITE_OK, (err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::vector<audit_entry> read_trail(store& s, store_status* status = nullptr) {
+  std::vector<audit_entry> out;
+  const store_status st = s.read_audit(1, [&](const audit_entry& e) {
+    out.push_back(e);
+    return true;
+  });
+  if (status) *status = st;
+  else BOOST_TEST(st.ok(), st.message());
+  return out;
+}
+
+// A store with a short history: R-1 created by 王芳, assigned by 张三, finished 3h later by
+// 李四 (the 2h limit fired in between); R-2 posted to but never created (refused).
+void write_history(const fs::path& db) {
+  auto rules = load_ok(rules_yaml);
+  durable_options o;
+  o.actor = "desk";
+  open_durable_result d = durable_engine::open(rules, open_store(db), {}, o);
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  durable_engine& eng = *d.engine;
+  const timestamp t0 = *parse_timestamp("2026-03-02T09:00:00+08:00");
+  const flow_id f = *rules->find_flow("repair");
+  const event_id assign = *rules->find_event(f, "assign");
+  const event_id finish = *rules->find_event(f, "finish");
+  const case_id c = eng.create_case(f, "R-1", t0, nullptr, "王芳").value.id;
+  data_record rec;
+  rec.set(0, eng.intern("张\"师傅\""));
+  BOOST_TEST(eng.post(c, assign, rec, t0 + 5 * m, "张三").value.accepted());
+  BOOST_TEST(eng.post(c, finish, {}, t0 + 3 * h, "李四").value.accepted());
+  BOOST_TEST(eng.post(7, finish, {}, t0 + 3 * h).value.status == status::unknown_case);
+}
+
+const std::vector<std::string> expected_records = {
+    R"({"actor":"王芳","at":"2026-03-02T09:00:00+08:00","case":"R-1","flow":"repair","outcome":"accepted","type":"create"})",
+    R"({"actor":"王芳","at":"2026-03-02T09:00:00+08:00","case":"R-1","flow":"repair","state":"new","type":"created"})",
+    R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","data":{"worker":"张\"师傅\""},"event":"assign","flow":"repair","outcome":"accepted","type":"event"})",
+    R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","cause":"posted","event":"assign","flow":"repair","from":"new","to":"working","type":"transition"})",
+    R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","field":"worker","flow":"repair","type":"set","value":"张\"师傅\""})",
+    R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","flow":"repair","message":"派单 R-1","to":"张\"师傅\"","type":"notify"})",
+    R"({"actor":"李四","at":"2026-03-02T12:00:00+08:00","case":"R-1","event":"finish","flow":"repair","outcome":"accepted","type":"event"})",
+    R"({"actor":"李四","at":"2026-03-02T11:05:00+08:00","case":"R-1","flow":"repair","timer":"late","type":"deadline"})",
+    R"({"actor":"李四","at":"2026-03-02T11:05:00+08:00","case":"R-1","flow":"repair","message":"R-1 超时","name":"late","to":"manager","type":"alarm"})",
+    R"({"actor":"李四","at":"2026-03-02T12:00:00+08:00","case":"R-1","cause":"posted","event":"finish","flow":"repair","from":"working","to":"done","type":"transition"})",
+    R"({"actor":"desk","at":"2026-03-02T12:00:00+08:00","case":"#7","event":"#1","outcome":"unknown_case","type":"event"})",
+    R"({"actor":"desk","at":"2026-03-02T12:00:00+08:00","case":"#7","cause":"posted","event":"#1","reason":"unknown_case","type":"rejected"})",
+};
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+run_result cli(const temp_dir& t, const std::string& args) {
+  const std::string cmd = std::string("'") + CRMFLOW_CLI + "' " + args + " </dev/null >'" + (t / "stdout").string() +
+                          "' 2>'" + (t / "stderr").string() + "'";
+  const int status = std::system(cmd.c_str());
+  run_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(t / "stdout");
+  r.err = slurp(t / "stderr");
+  return r;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+void write_lines(const fs::path& p, const std::vector<std::string>& lines) {
+  std::ofstream out(p, std::ios::binary);
+  for (const std::string& l : lines) out << l << '\n';
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(canonical_strings_match_a_json_library) {
+  std::string s;
+  static constexpr char input[] = "a\"b\\c\n\t\x01\x1f\x7f/中文\xff";
+  append_json_string(s, std::string_view(input, sizeof input - 1));
+  BOOST_TEST(s == "\"a\\\"b\\\\c\\n\\t\\u0001\\u001f\x7f/中文\xEF\xBF\xBD\"");
+  const std::string record = R"({"a":1,"b":"x\u0001\"y","c":{"k":"中"},"d":true})";
+  BOOST_TEST(nlohmann::json::parse(record).dump() == record);
+}
+
+BOOST_AUTO_TEST_CASE(hash_is_sha256_of_prev_seq_and_record) {
+  // python3 -c 'import hashlib; print(hashlib.sha256(("0"*64+"\n1\n{}").encode()).hexdigest())'
+  BOOST_TEST(audit_hash(audit_genesis, 1, "{}") == "857ee6299d26533d1f5f46c02209ae8bc34dc4898a8a9545493946b4ea59d6f3");
+}
+
+BOOST_AUTO_TEST_CASE(durable_engine_writes_every_input_and_what_it_caused_with_its_actor) {
+  temp_dir t;
+  write_history(t / "s.db");
+  auto s = open_store(t / "s.db", true);
+  const std::vector<audit_entry> trail = read_trail(*s);
+  lines got;
+  for (const audit_entry& e : trail) got.push_back(e.record);
+  BOOST_TEST(got == lines(expected_records));
+  std::string prev(audit_genesis);
+  for (std::size_t i = 0; i < trail.size(); ++i) {
+    BOOST_TEST(trail[i].seq == i + 1);
+    BOOST_TEST(trail[i].prev == prev);
+    BOOST_TEST(trail[i].hash == audit_hash(prev, i + 1, trail[i].record));
+    prev = trail[i].hash;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_trail_continues_after_reopening_and_recovery_ignores_it) {
+  temp_dir t;
+  write_history(t / "s.db");
+  auto rules = load_ok(rules_yaml);
+  open_durable_result d = durable_engine::open(rules, open_store(t / "s.db"));
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  BOOST_TEST(d.engine->state().state(0) == *rules->find_state(0, "done"));
+  d.engine->advance_to(*parse_timestamp("2026-03-03T00:00:00Z"), "cron");
+  d.engine.reset();
+  auto s = open_store(t / "s.db", true);
+  const std::vector<audit_entry> trail = read_trail(*s);
+  BOOST_TEST_REQUIRE(trail.size() == expected_records.size() + 1);
+  BOOST_TEST(trail.back().record == R"({"actor":"cron","at":"2026-03-03T08:00:00+08:00","type":"advance"})");
+}
+
+// Each kind of damage is named with the first bad seq.
+BOOST_AUTO_TEST_CASE(tampering_with_the_store_is_located) {
+  struct damage {
+    std::string sql;
+    std::uint64_t seq;
+    std::string says;
+  };
+  const std::vector<damage> cases = {
+      {"UPDATE audit SET record = replace(record, '张三', '王五') WHERE seq = 4", 4, "was altered"},
+      {"DELETE FROM audit WHERE seq = 6", 6, "is missing (deleted; the next one is seq 7)"},
+      {"UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6;"
+       "UPDATE audit SET seq = 6 WHERE seq = -1",
+       5, "does not follow seq 4"},
+      {"DELETE FROM audit WHERE seq >= 11", 11, "is missing (deleted; the trail ends at seq 10, its committed head is seq 12)"},
+      {"INSERT INTO audit VALUES (13, '{}', (SELECT hash FROM audit WHERE seq = 12), '" + audit_hash("y", 0, "") + "')",
+       13, "was altered"},
+  };
+  for (const damage& d : cases) {
+    BOOST_TEST_CONTEXT(d.sql) {
+      temp_dir t;
+      write_history(t / "s.db");
+      exec_sql(t / "s.db", d.sql);
+      auto s = open_store(t / "s.db", true);
+      store_status st;
+      read_trail(*s, &st);
+      BOOST_TEST(to_string(st.code()) == "corrupted");
+      BOOST_TEST(st.seq() == d.seq);
+      BOOST_TEST(st.message().find("record at seq " + std::to_string(d.seq) + " " + d.says) != std::string::npos,
+                 st.message());
+    }
+  }
+}
+
+// Someone who rewrites a record with a valid hash of its own is caught by the next record's
+// prev, or at the end by the head the store committed in meta.
+BOOST_AUTO_TEST_CASE(a_correctly_rehashed_record_is_caught_by_the_next_link_or_the_head) {
+  struct damage {
+    std::uint64_t seq;  // record rewritten (13: one appended)
+    std::uint64_t found;
+    std::string says;
+  };
+  for (const damage& d : {damage{3, 4, "does not follow seq 3"},
+                          damage{12, 12, "does not match the trail's committed head hash (replaced)"},
+                          damage{13, 13, "is past the trail's committed head (seq 12): added afterwards"}}) {
+    BOOST_TEST_CONTEXT("seq " << d.seq) {
+      temp_dir t;
+      write_history(t / "s.db");
+      std::string prev;
+      {
+        auto s = open_store(t / "s.db", true);
+        const std::vector<audit_entry> trail = read_trail(*s);
+        prev = d.seq == 13 ? trail.back().hash : trail[d.seq - 1].prev;
+      }
+      const std::string hash = audit_hash(prev, d.seq, "{}");
+      exec_sql(t / "s.db", "INSERT OR REPLACE INTO audit VALUES (" + std::to_string(d.seq) + ", '{}', '" + prev + "', '" +
+                               hash + "')");
+      auto s = open_store(t / "s.db", true);
+      store_status st;
+      read_trail(*s, &st);
+      BOOST_TEST(st.seq() == d.found);
+      BOOST_TEST(st.message().find("record at seq " + std::to_string(d.found) + " " + d.says) != std::string::npos,
+                 st.message());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_continues_from_the_head_so_a_cut_tail_stays_visible) {
+  temp_dir t;
+  write_history(t / "s.db");
+  exec_sql(t / "s.db", "DELETE FROM audit WHERE seq = 12");
+  {
+    auto rules = load_ok(rules_yaml);
+    open_durable_result d = durable_engine::open(rules, open_store(t / "s.db"));
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    d.engine->advance_to(*parse_timestamp("2026-03-03T00:00:00Z"));
+  }
+  auto s = open_store(t / "s.db", true);
+  store_status st;
+  read_trail(*s, &st);
+  BOOST_TEST(st.seq() == 12u);
+  BOOST_TEST(st.message().find("is missing (deleted; the next one is seq 13)") != std::string::npos, st.message());
+}
+
+BOOST_AUTO_TEST_CASE(cli_export_and_verify_locate_damage_in_a_file) {
+  temp_dir t;
+  write_history(t / "s.db");
+  const run_result v = cli(t, "audit verify --store '" + (t / "s.db").string() + "'");
+  BOOST_TEST(v.exit_code == 0, v.err);
+  const run_result ex = cli(t, "audit export --store '" + (t / "s.db").string() + "'");
+  BOOST_TEST_REQUIRE(ex.exit_code == 0, ex.err);
+  const std::vector<std::string> good = lines_of(ex.out);
+  BOOST_TEST_REQUIRE(good.size() == expected_records.size());
+  // Each line is the stored record with seq, prev and hash added.
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    nlohmann::json j = nlohmann::json::parse(good[i]);
+    BOOST_TEST(j["seq"] == i + 1);
+    j.erase("seq");
+    j.erase("prev");
+    j.erase("hash");
+    BOOST_TEST(j.dump() == expected_records[i]);
+  }
+  const std::string head = nlohmann::json::parse(good.back())["hash"];
+  BOOST_TEST(v.out == "ok: 12 records, head " + head + "\n");
+
+  auto check = [&](const std::vector<std::string>& lines, const std::string& extra, int code, const std::string& err) {
+    write_lines(t / "x.jsonl", lines);
+    const run_result r = cli(t, "audit verify '" + (t / "x.jsonl").string() + "'" + extra);
+    BOOST_TEST(r.exit_code == code);
+    BOOST_TEST(r.err == err);
+  };
+  const std::string x = "crmflow audit: " + (t / "x.jsonl").string();
+  check(good, "", 0, "");
+  check(good, " --expect-head " + head, 0, "");
+  std::vector<std::string> edited = good;
+  edited[4].replace(edited[4].find("张三"), std::string("张三").size(), "王五");
+  check(edited, "", 1, x + ":5: record seq 5 was altered (its hash does not match its content)\n");
+  std::vector<std::string> deleted = good;
+  deleted.erase(deleted.begin() + 4);
+  check(deleted, "", 1, x + ":5: expected seq 5 here, found seq 6: a record was deleted or moved\n");
+  std::vector<std::string> swapped = good;
+  std::swap(swapped[2], swapped[3]);
+  check(swapped, "", 1, x + ":3: expected seq 3 here, found seq 4: a record was deleted or moved\n");
+  std::vector<std::string> inserted = good;
+  inserted.insert(inserted.begin() + 8, good[7]);
+  check(inserted, "", 1, x + ":9: seq 8 where seq 9 was expected: a record was inserted, repeated or moved\n");
+  // Deleted and renumbered: the hashes no longer link.
+  std::vector<std::string> renumbered(good.begin(), good.begin() + 9);
+  {
+    nlohmann::json j = nlohmann::json::parse(good[10]);
+    j["seq"] = 10;
+    renumbered.push_back(j.dump());
+  }
+  check(renumbered, "", 1, x + ":10: record seq 10 was altered (its hash does not match its content)\n");
+  std::vector<std::string> cut(good.begin(), good.end() - 1);
+  check(cut, " --expect-head " + head, 1,
+        "crmflow audit: the trail ends at seq 11 with hash " + nlohmann::json::parse(good[10])["hash"].get<std::string>() +
+            ", not the expected head " + head + " (records deleted at the end, or another trail)\n");
+
+  exec_sql(t / "s.db", "UPDATE audit SET record = replace(record, '李四', '王五') WHERE seq = 8");
+  const run_result bad = cli(t, "audit verify --store '" + (t / "s.db").string() + "'");
+  BOOST_TEST(bad.exit_code == 1);
+  BOOST_TEST(bad.err == "crmflow audit: audit trail of " + (t / "s.db").string() +
+                            ": record at seq 8 was altered (its hash does not match its content)\n");
+  const run_result partial = cli(t, "audit export --store '" + (t / "s.db").string() + "'");
+  BOOST_TEST(partial.exit_code == 1);
+  BOOST_TEST(lines_of(partial.out).size() == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(simulate_records_the_actor_of_each_line) {
+  temp_dir t;
+  {
+    std::ofstream(t / "rules.yaml") << rules_yaml;
+    std::ofstream(t / "ev.jsonl")
+        << R"({"at":"2026-03-02T09:00:00+08:00","case":"R-1","flow":"repair","event":"create","actor":"王芳"})" "\n"
+        << R"({"at":"2026-03-02T09:05:00+08:00","case":"R-1","event":"assign","data":{"worker":"张"}})" "\n"
+        << R"({"at":"2026-03-02T09:06:00+08:00","case":"R-1","event":"finish","actor":""})" "\n";
+  }
+  const run_result r = cli(t, "simulate '" + (t / "rules.yaml").string() + "' '" + (t / "ev.jsonl").string() +
+                                  "' --store '" + (t / "s.db").string() + "'");
+  BOOST_TEST(r.exit_code == 3);
+  BOOST_TEST(r.err.find(":3: \"actor\" must be a non-empty string") != std::string::npos, r.err);
+  auto s = open_store(t / "s.db", true);
+  lines actors;
+  for (const audit_entry& e : read_trail(*s)) {
+    const nlohmann::json j = nlohmann::json::parse(e.record);
+    actors.push_back(j["type"].get<std::string>() + " " + j["actor"].get<std::string>());
+  }
+  BOOST_TEST(actors == lines({"create 王芳", "created 王芳", "event system", "transition system", "set system",
+                              "notify system"}));
+}
+
+namespace {
+// Passes everything to a SQLite store, failing commits on demand.
+class failing_commits final : public store {
+ public:
+  explicit failing_commits(std::unique_ptr<store> inner) : inner_(std::move(inner)) {}
+  bool fail = false;
+  store_status append(const journal_record& r) override { return inner_->append(r); }
+  store_status commit() override {
+    if (!fail) return inner_->commit();
+    inner_->rollback();
+    return store_status::error(store_code::write_failed, "injected: write failed");
+  }
+  void rollback() noexcept override { inner_->rollback(); }
+  std::uint64_t last_seq() const noexcept override { return inner_->last_seq(); }
+  store_status read(std::uint64_t from, const std::function<bool(const journal_record&)>& v) override {
+    return inner_->read(from, v);
+  }
+  store_status save_snapshot(const crmflow::snapshot& s) override { return inner_->save_snapshot(s); }
+  store_status load_snapshot(std::optional<crmflow::snapshot>& out) override { return inner_->load_snapshot(out); }
+  bool keeps_audit_trail() const noexcept override { return inner_->keeps_audit_trail(); }
+  store_status append_audit(std::string_view r) override { return inner_->append_audit(r); }
+  store_status read_audit(std::uint64_t from, const std::function<bool(const audit_entry&)>& v) override {
+    return inner_->read_audit(from, v);
+  }
+
+ private:
+  std::unique_ptr<store> inner_;
+};
+}  // namespace
+
+// The input is applied before its commit (its records must be in the same commit): when the
+// commit fails, the engine is rebuilt and neither the input nor its records remain.
+BOOST_AUTO_TEST_CASE(a_failed_commit_leaves_neither_the_input_nor_its_records) {
+  temp_dir t;
+  auto rules = load_ok(rules_yaml);
+  auto owned = std::make_unique<failing_commits>(open_store(t / "s.db"));
+  failing_commits& fs = *owned;
+  open_durable_result d = durable_engine::open(rules, std::move(owned));
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  durable_engine& eng = *d.engine;
+  const timestamp t0 = *parse_timestamp("2026-03-02T09:00:00+08:00");
+  const case_id c = eng.create_case(0, "R-1", t0).value.id;
+  data_record rec;
+  rec.set(0, eng.intern("张"));
+  fs.fail = true;
+  const durable_result<outcome> r = eng.post(c, 0, rec, t0 + m, "张三");
+  BOOST_TEST(!r.acknowledged());
+  BOOST_TEST(r.stored.message() == "injected: write failed");
+  BOOST_TEST(eng.state().state(c) == *rules->find_state(0, "new"));
+  BOOST_TEST(eng.last_seq() == 1u);
+  fs.fail = false;
+  rec.set(0, eng.intern("张"));  // the rebuilt engine has a string pool of its own
+  BOOST_TEST(eng.post(c, 0, rec, t0 + 2 * m, "李四").value.accepted());
+  lines types;
+  for (const audit_entry& e : read_trail(fs)) {
+    const nlohmann::json j = nlohmann::json::parse(e.record);
+    types.push_back(j["type"].get<std::string>() + " " + j["actor"].get<std::string>());
+  }
+  BOOST_TEST(types == lines({"create system", "created system", "event 李四", "transition 李四", "set 李四",
+                             "notify 李四"}));
+}
