@@ -13,6 +13,8 @@ cmake_minimum_required(VERSION 3.21)
 #   expected_exit    optional, expected exit code (default 0)
 #   expected_stderr.txt  optional, expected stderr, same rules as expected stdout
 #   stdin            optional, fed to the CLI's standard input
+#   setup            optional, CLI argument lines run first (same @SRC@/@WORK@), each must exit 0;
+#                    their output is dropped (e.g. a simulate --store that makes a store)
 
 foreach(var CLI CASE_DIR SRC WORK_DIR)
   if(NOT DEFINED ${var})
@@ -22,6 +24,20 @@ endforeach()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
+
+if(EXISTS "${CASE_DIR}/setup")
+  file(STRINGS "${CASE_DIR}/setup" setup_lines)
+  foreach(setup_line IN LISTS setup_lines)
+    separate_arguments(setup_args UNIX_COMMAND "${setup_line}")
+    list(TRANSFORM setup_args REPLACE "@SRC@" "${SRC}")
+    list(TRANSFORM setup_args REPLACE "@WORK@" "${WORK_DIR}")
+    execute_process(COMMAND "${CLI}" ${setup_args} WORKING_DIRECTORY "${WORK_DIR}"
+                    OUTPUT_QUIET ERROR_VARIABLE setup_err RESULT_VARIABLE setup_exit TIMEOUT 100)
+    if(NOT setup_exit EQUAL 0)
+      message(FATAL_ERROR "setup `crmflow ${setup_line}` exited ${setup_exit}:\n${setup_err}")
+    endif()
+  endforeach()
+endif()
 
 file(STRINGS "${CASE_DIR}/cmd" cmd_lines)
 list(GET cmd_lines 0 cmd_line)

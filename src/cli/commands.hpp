@@ -26,6 +26,7 @@ int run_simulate(const args& a);
 int run_graph(const args& a);
 int run_audit(const args& a);    // audit_command.cpp
 int run_diff(const args& a);     // diff_command.cpp
+int run_replay(const args& a);   // replay_command.cpp
 
 // Prints `crmflow <command>: message` and a hint to stderr; returns exit_usage.
 int usage_error(std::string_view command, std::string_view message);

@@ -41,6 +41,11 @@ commands:
       states, transitions, timers, triggers, calendars. Exit 0 no differences, 1 some,
       2 a rule set did not load.
 
+  replay --store PATH --rules <candidate> [--json]
+      Run the inputs recorded in the store's audit trail against candidate rules and
+      report, case by case, what would end differently (the store is only read).
+      Exit 0 no case differs, 1 some do, 2 trouble (rules, store).
+
   audit export --store PATH [--out FILE]
       Write the store's audit trail (every input, transition and action, with its time
       and actor) as JSON Lines, each line with "seq", "prev" and "hash".
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     if (command == "graph") return crmflow::cli::run_graph(args);
     if (command == "audit") return crmflow::cli::run_audit(args);
     if (command == "diff") return crmflow::cli::run_diff(args);
+    if (command == "replay") return crmflow::cli::run_replay(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crmflow %.*s: %s\n", static_cast<int>(command.size()), command.data(), e.what());
     return crmflow::cli::exit_failure;
