@@ -133,6 +133,7 @@ const std::vector<std::string> expected_records = {
     R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","cause":"posted","event":"assign","flow":"repair","from":"new","to":"working","type":"transition"})",
     R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","field":"worker","flow":"repair","type":"set","value":"张\"师傅\""})",
     R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","flow":"repair","message":"派单 R-1","to":"张\"师傅\"","type":"notify"})",
+    R"({"actor":"张三","at":"2026-03-02T09:05:00+08:00","case":"R-1","due":"2026-03-02T11:05:00+08:00","flow":"repair","timer":"late","type":"start_timer"})",
     R"({"actor":"李四","at":"2026-03-02T12:00:00+08:00","case":"R-1","event":"finish","flow":"repair","outcome":"accepted","type":"event"})",
     R"({"actor":"李四","at":"2026-03-02T11:05:00+08:00","case":"R-1","flow":"repair","timer":"late","type":"deadline"})",
     R"({"actor":"李四","at":"2026-03-02T11:05:00+08:00","case":"R-1","flow":"repair","message":"R-1 超时","name":"late","to":"manager","type":"alarm"})",
@@ -238,9 +239,9 @@ BOOST_AUTO_TEST_CASE(tampering_with_the_store_is_located) {
       {"UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6;"
        "UPDATE audit SET seq = 6 WHERE seq = -1",
        5, "does not follow seq 4"},
-      {"DELETE FROM audit WHERE seq >= 11", 11, "is missing (deleted; the trail ends at seq 10, its committed head is seq 12)"},
-      {"INSERT INTO audit VALUES (13, '{}', (SELECT hash FROM audit WHERE seq = 12), '" + audit_hash("y", 0, "") + "')",
-       13, "was altered"},
+      {"DELETE FROM audit WHERE seq >= 11", 11, "is missing (deleted; the trail ends at seq 10, its committed head is seq 13)"},
+      {"INSERT INTO audit VALUES (14, '{}', (SELECT hash FROM audit WHERE seq = 13), '" + audit_hash("y", 0, "") + "')",
+       14, "was altered"},
   };
   for (const damage& d : cases) {
     BOOST_TEST_CONTEXT(d.sql) {
@@ -262,13 +263,13 @@ BOOST_AUTO_TEST_CASE(tampering_with_the_store_is_located) {
 // prev, or at the end by the head the store committed in meta.
 BOOST_AUTO_TEST_CASE(a_correctly_rehashed_record_is_caught_by_the_next_link_or_the_head) {
   struct damage {
-    std::uint64_t seq;  // record rewritten (13: one appended)
+    std::uint64_t seq;  // record rewritten (14: one appended)
     std::uint64_t found;
     std::string says;
   };
   for (const damage& d : {damage{3, 4, "does not follow seq 3"},
-                          damage{12, 12, "does not match the trail's committed head hash (replaced)"},
-                          damage{13, 13, "is past the trail's committed head (seq 12): added afterwards"}}) {
+                          damage{13, 13, "does not match the trail's committed head hash (replaced)"},
+                          damage{14, 14, "is past the trail's committed head (seq 13): added afterwards"}}) {
     BOOST_TEST_CONTEXT("seq " << d.seq) {
       temp_dir t;
       write_history(t / "s.db");
@@ -276,7 +277,7 @@ BOOST_AUTO_TEST_CASE(a_correctly_rehashed_record_is_caught_by_the_next_link_or_t
       {
         auto s = open_store(t / "s.db", true);
         const std::vector<audit_entry> trail = read_trail(*s);
-        prev = d.seq == 13 ? trail.back().hash : trail[d.seq - 1].prev;
+        prev = d.seq == 14 ? trail.back().hash : trail[d.seq - 1].prev;
       }
       const std::string hash = audit_hash(prev, d.seq, "{}");
       exec_sql(t / "s.db", "INSERT OR REPLACE INTO audit VALUES (" + std::to_string(d.seq) + ", '{}', '" + prev + "', '" +
@@ -294,7 +295,7 @@ BOOST_AUTO_TEST_CASE(a_correctly_rehashed_record_is_caught_by_the_next_link_or_t
 BOOST_AUTO_TEST_CASE(a_writer_continues_from_the_head_so_a_cut_tail_stays_visible) {
   temp_dir t;
   write_history(t / "s.db");
-  exec_sql(t / "s.db", "DELETE FROM audit WHERE seq = 12");
+  exec_sql(t / "s.db", "DELETE FROM audit WHERE seq = 13");
   {
     auto rules = load_ok(rules_yaml);
     open_durable_result d = durable_engine::open(rules, open_store(t / "s.db"));
@@ -304,8 +305,8 @@ BOOST_AUTO_TEST_CASE(a_writer_continues_from_the_head_so_a_cut_tail_stays_visibl
   auto s = open_store(t / "s.db", true);
   store_status st;
   read_trail(*s, &st);
-  BOOST_TEST(st.seq() == 12u);
-  BOOST_TEST(st.message().find("is missing (deleted; the next one is seq 13)") != std::string::npos, st.message());
+  BOOST_TEST(st.seq() == 13u);
+  BOOST_TEST(st.message().find("is missing (deleted; the next one is seq 14)") != std::string::npos, st.message());
 }
 
 BOOST_AUTO_TEST_CASE(cli_export_and_verify_locate_damage_in_a_file) {
@@ -327,7 +328,7 @@ BOOST_AUTO_TEST_CASE(cli_export_and_verify_locate_damage_in_a_file) {
     BOOST_TEST(j.dump() == expected_records[i]);
   }
   const std::string head = nlohmann::json::parse(good.back())["hash"];
-  BOOST_TEST(v.out == "ok: 12 records, head " + head + "\n");
+  BOOST_TEST(v.out == "ok: 13 records, head " + head + "\n");
 
   auto check = [&](const std::vector<std::string>& lines, const std::string& extra, int code, const std::string& err) {
     write_lines(t / "x.jsonl", lines);
@@ -360,7 +361,7 @@ BOOST_AUTO_TEST_CASE(cli_export_and_verify_locate_damage_in_a_file) {
   check(renumbered, "", 1, x + ":10: record seq 10 was altered (its hash does not match its content)\n");
   std::vector<std::string> cut(good.begin(), good.end() - 1);
   check(cut, " --expect-head " + head, 1,
-        "crmflow audit: the trail ends at seq 11 with hash " + nlohmann::json::parse(good[10])["hash"].get<std::string>() +
+        "crmflow audit: the trail ends at seq 12 with hash " + nlohmann::json::parse(good[11])["hash"].get<std::string>() +
             ", not the expected head " + head + " (records deleted at the end, or another trail)\n");
 
   exec_sql(t / "s.db", "UPDATE audit SET record = replace(record, '李四', '王五') WHERE seq = 8");
@@ -393,7 +394,7 @@ BOOST_AUTO_TEST_CASE(simulate_records_the_actor_of_each_line) {
     actors.push_back(j["type"].get<std::string>() + " " + j["actor"].get<std::string>());
   }
   BOOST_TEST(actors == lines({"create 王芳", "created 王芳", "event system", "transition system", "set system",
-                              "notify system"}));
+                              "notify system", "start_timer system"}));
 }
 
 namespace {
@@ -455,7 +456,7 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_leaves_neither_the_input_nor_its_records) {
     types.push_back(j["type"].get<std::string>() + " " + j["actor"].get<std::string>());
   }
   BOOST_TEST(types == lines({"create system", "created system", "event 李四", "transition 李四", "set 李四",
-                             "notify 李四"}));
+                             "notify 李四", "start_timer 李四"}));
 }
 
 // replay reads the store and changes nothing in it; a damaged trail is refused, not replayed.
@@ -498,4 +499,34 @@ BOOST_AUTO_TEST_CASE(the_month_replayed_against_its_own_rules_differs_nowhere) {
   BOOST_TEST_REQUIRE(r.out.size() > tail.size() + 2);
   BOOST_TEST(r.out.substr(r.out.size() - tail.size()) == tail);
   BOOST_TEST(std::stoi(r.out) > 200);
+}
+
+// A state's timer is recorded when it starts on entry and when leaving the state stops it;
+// an audit_recorder works on a plain engine too.
+BOOST_AUTO_TEST_CASE(state_timers_start_and_stop_in_the_records) {
+  auto rules = load_ok(rules_yaml);
+  audit_recorder recorder;
+  engine_options o;
+  o.observer = &recorder;
+  o.display_utc_offset_minutes = 0;
+  engine eng(rules, o);
+  const timestamp t0 = *parse_timestamp("2026-03-02T09:00:00Z");
+  const case_id c = eng.create_case(0, "R-9", t0).id;
+  data_record rec;
+  rec.set(0, eng.intern("张"));
+  recorder.set_actor("desk");
+  recorder.set_recording(true);
+  BOOST_TEST(eng.post(c, 0, rec, t0 + m).accepted());
+  BOOST_TEST(eng.post(c, 1, {}, t0 + h).accepted());
+  lines got(recorder.records());
+  BOOST_TEST(got == lines({
+      R"({"actor":"desk","at":"2026-03-02T09:01:00Z","case":"R-9","cause":"posted","event":"assign","flow":"repair","from":"new","to":"working","type":"transition"})",
+      R"({"actor":"desk","at":"2026-03-02T09:01:00Z","case":"R-9","field":"worker","flow":"repair","type":"set","value":"张"})",
+      R"({"actor":"desk","at":"2026-03-02T09:01:00Z","case":"R-9","flow":"repair","message":"派单 R-9","to":"张","type":"notify"})",
+      R"({"actor":"desk","at":"2026-03-02T09:01:00Z","case":"R-9","due":"2026-03-02T11:01:00Z","flow":"repair","timer":"late","type":"start_timer"})",
+      R"({"actor":"desk","at":"2026-03-02T10:00:00Z","case":"R-9","cause":"posted","event":"finish","flow":"repair","from":"working","to":"done","type":"transition"})",
+      R"({"actor":"desk","at":"2026-03-02T10:00:00Z","case":"R-9","flow":"repair","timer":"late","type":"cancel_timer"})",
+  }));
+  BOOST_TEST(recorder.post_record(eng, c, 1, {}, t0 + 2 * h, status::no_transition) ==
+             R"({"actor":"desk","at":"2026-03-02T11:00:00Z","case":"R-9","event":"finish","flow":"repair","outcome":"no_transition","type":"event"})");
 }

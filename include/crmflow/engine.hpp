@@ -556,7 +556,8 @@ class engine {
       run_actions(c, fl, fl.groups[std::countr_zero(g)].on_entry, data);
     run_actions(c, fl, st.on_entry, data);
     if (st.final) {
-      for (std::size_t t = 0; t < fl.timers.size(); ++t) cancel_timer(c, static_cast<timer_id>(t));
+      for (std::size_t t = 0; t < fl.timers.size(); ++t)
+        if (cancel_timer(c, static_cast<timer_id>(t)) && observed_) timer_changed(c, static_cast<timer_id>(t), false, 0);
       return;
     }
     for (std::uint64_t g = entering; g != 0; g &= g - 1) {
@@ -567,11 +568,19 @@ class engine {
   }
 
   void start_timers(case_id c, const detail::flow_program& fl, std::uint32_t first, std::uint32_t count) {
-    for (std::uint32_t i = 0; i < count; ++i) start_timer(c, fl, fl.timer_lists[first + i]);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::optional<timestamp> due = start_timer(c, fl, fl.timer_lists[first + i]);
+      if (due && observed_) timer_changed(c, fl.timer_lists[first + i], true, *due);
+    }
   }
 
   void cancel_timers(case_id c, const detail::flow_program& fl, std::uint32_t first, std::uint32_t count) {
-    for (std::uint32_t i = 0; i < count; ++i) cancel_timer(c, fl.timer_lists[first + i]);
+    for (std::uint32_t i = 0; i < count; ++i)
+      if (cancel_timer(c, fl.timer_lists[first + i]) && observed_) timer_changed(c, fl.timer_lists[first + i], false, 0);
+  }
+
+  CRMFLOW_DETAIL_COLD void timer_changed(case_id c, timer_id t, bool started, timestamp due) {
+    notify_observers([&](observer& o) { o.on_timer(*this, {c, now_, cases_[c].flow, t, started, due}); });
   }
 
   // Returns the due time, or nullopt when the timer does not start: a duration field holding a

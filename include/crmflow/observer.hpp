@@ -118,6 +118,18 @@ struct deadline_record {
   timer_id timer;
 };
 
+// A timer of a state or group, started when the case enters it (`due` set) or stopped when it
+// leaves it or reaches a final state while the timer runs (`due` 0). Timers started or stopped
+// by start_timer / cancel_timer actions come through on_action instead.
+struct timer_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  timer_id timer;
+  bool started;
+  timestamp due;
+};
+
 struct rejection_record {
   case_id id;      // may be out of range for unknown_case
   timestamp at;
@@ -137,6 +149,7 @@ class observer {
   virtual void on_notify(const engine&, const notify_record&) {}
   virtual void on_alarm(const engine&, const alarm_record&) {}
   virtual void on_deadline(const engine&, const deadline_record&) {}
+  virtual void on_timer(const engine&, const timer_record&) {}
   virtual void on_rejected(const engine&, const rejection_record&) {}
 };
 

@@ -211,4 +211,13 @@ void audit_recorder::on_rejected(const engine& e, const rejection_record& r) {
   records_.push_back(o.text());
 }
 
+void audit_recorder::on_timer(const engine& e, const timer_record& r) {
+  if (next_) next_->on_timer(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, r.started ? "start_timer" : "cancel_timer", r.at, r.id, r.flow);
+  o.str("timer", e.rules().flow(r.flow).timers[r.timer].name);
+  if (r.started) o.str("due", when(e, r.due));
+  records_.push_back(o.text());
+}
+
 }  // namespace crmflow
