@@ -6,7 +6,8 @@
 //     the journaled prefix: no input lost or applied twice, no deadline lost or fired twice
 //     (pending deadlines, their order, fields and history are all in the bytes);
 // then a new writer continues from the recovered state. At the end the journal is compared,
-// record by record, with one written by an uninterrupted run.
+// record by record, with one written by an uninterrupted run, and so is the audit trail
+// (records and hashes): the trail commits with its inputs.
 //
 // Commits use sync_mode::normal: SIGKILL tests a crash of the process, which WAL with
 // synchronous=NORMAL survives; power loss is not simulated here.
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <crmflow/audit_trail.hpp>
 #include <crmflow/durable_engine.hpp>
 #include <crmflow/snapshot.hpp>
 #include <crmflow/store.hpp>
@@ -167,6 +169,19 @@ std::vector<journal_record> journal_of(const fs::path& db) {
   return out;
 }
 
+// The audit trail (checked as it is read): records and hashes.
+std::vector<std::string> trail_of(const fs::path& db) {
+  std::unique_ptr<store> s = open_store(db);
+  BOOST_TEST_REQUIRE(s != nullptr);
+  std::vector<std::string> out;
+  const store_status st = s->read_audit(1, [&](const audit_entry& e) {
+    out.push_back(e.record + " " + e.hash);
+    return true;
+  });
+  BOOST_TEST(st.ok(), st.message());
+  return out;
+}
+
 struct temp_dir {
   fs::path path;
   temp_dir() {
@@ -191,6 +206,8 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_loses_and_repeats_nothing) {
     for (const month_input& m : month()) BOOST_TEST_REQUIRE(feed(*d.engine, read, m, rec));
   }
   const std::vector<journal_record> expected = journal_of(clean);
+  const std::vector<std::string> expected_trail = trail_of(clean);
+  BOOST_TEST_REQUIRE(expected_trail.size() > expected.size());
 
   const plan plans[] = {
       {1, 20, 8, 20},  // group commit, batches of 1..8, frequent snapshots
@@ -210,6 +227,11 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_loses_and_repeats_nothing) {
     for (std::size_t i = 0; i < got.size(); ++i)
       BOOST_TEST_REQUIRE((got[i].kind == expected[i].kind && got[i].payload == expected[i].payload),
                          "journal record " << i + 1 << " differs from the uninterrupted run");
+    // The audit trail commits with its inputs: killed batches leave none of their records.
+    const std::vector<std::string> trail = trail_of(db);
+    BOOST_TEST_REQUIRE(trail.size() == expected_trail.size());
+    for (std::size_t i = 0; i < trail.size(); ++i)
+      BOOST_TEST_REQUIRE(trail[i] == expected_trail[i], "audit record " << i + 1 << " differs from the uninterrupted run");
   }
   BOOST_TEST(kills >= 200u);
 }
