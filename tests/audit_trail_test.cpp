@@ -530,3 +530,23 @@ BOOST_AUTO_TEST_CASE(state_timers_start_and_stop_in_the_records) {
   BOOST_TEST(recorder.post_record(eng, c, 1, {}, t0 + 2 * h, status::no_transition) ==
              R"({"actor":"desk","at":"2026-03-02T11:00:00Z","case":"R-9","event":"finish","flow":"repair","outcome":"no_transition","type":"event"})");
 }
+
+// One byte changed in the database file itself, under SQLite (which keeps no checksums).
+BOOST_AUTO_TEST_CASE(a_byte_edited_in_the_database_file_is_located) {
+  temp_dir t;
+  write_history(t / "s.db");
+  BOOST_TEST_REQUIRE(!fs::exists(t / "s.db-wal"));  // checkpointed on close: the rows are in s.db
+  std::string bytes = slurp(t / "s.db");
+  const std::string needle = "派单 R-1";  // only in the notify record, seq 6
+  const std::size_t at = bytes.find(needle);
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  BOOST_TEST_REQUIRE(bytes.find(needle, at + 1) == std::string::npos);
+  bytes[at + needle.size() - 3] = 'Q';  // R-1 -> Q-1
+  std::ofstream(t / "s.db", std::ios::binary | std::ios::trunc) << bytes;
+  auto s = open_store(t / "s.db", true);
+  store_status st;
+  read_trail(*s, &st);
+  BOOST_TEST(st.seq() == 6u);
+  BOOST_TEST(st.message() == "audit trail of " + (t / "s.db").string() +
+                                 ": record at seq 6 was altered (its hash does not match its content)");
+}
