@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(malformed_yaml_reports_the_parser_position) {
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_key_lists_allowed_keys) {
   expect_errors("flows: {}\nflow: {}\n",
-                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, triggers)")});
+                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, triggers, report)")});
 }
 
 BOOST_AUTO_TEST_CASE(wrong_node_kind) {
@@ -739,4 +739,43 @@ BOOST_AUTO_TEST_CASE(parse_duration_rejects_malformed) {
   for (const char* bad : {"", "h", "10", "1.5h", "-1h", "1h 30m", "30m1h", "1h1h", "1x",
                           "99999999999999999999s", "9223372036854775807d"})
     BOOST_TEST(!parse_duration(bad).has_value(), bad);
+}
+
+// ---- report: (KPI targets) ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(bundled_report_section_resolves_to_ids) {
+  const load_result r = load_rules({std::filesystem::path(CRMFLOW_SOURCE_DIR) / "rules"});
+  BOOST_TEST_REQUIRE(r.ok(), show(r.diagnostics));
+  BOOST_TEST_REQUIRE(r.rules->report().has_value());
+  const report_spec& s = *r.rules->report();
+  const flow_id complaint = *r.rules->find_flow("complaint");
+  BOOST_TEST(s.file.ends_with("kpis.yaml"));
+  BOOST_TEST(s.customers.value_or(0) == 2016);
+  BOOST_TEST(s.targets.on_time_rate.value_or(0) == 1.0);
+  BOOST_TEST(s.targets.complaint_rate_max.value_or(0) == 0.10);
+  BOOST_TEST(s.targets.satisfaction_min.value_or(0) == 0.85);
+  BOOST_TEST_REQUIRE(s.steps.size() == 5u);
+  BOOST_TEST(s.steps[0].flow == complaint);
+  BOOST_TEST(r.rules->flow(complaint).timers[s.steps[0].timer].name == "feedback_24h");
+  BOOST_TEST(s.steps[1].alarm == "report_overdue");
+  BOOST_TEST_REQUIRE(s.complaints.has_value());
+  BOOST_TEST(s.complaints->place == *r.rules->find_field(complaint, "building"));
+  BOOST_TEST(s.complaints->satisfied.size() == 2u);
+  BOOST_TEST_REQUIRE(s.revisits.size() == 1u);
+  BOOST_TEST(s.revisits[0].state == *r.rules->find_state(complaint, "resolved"));
+  BOOST_TEST(s.repeated_problem_alarms == std::vector<std::string>{"repeated_problem"});
+}
+
+BOOST_AUTO_TEST_CASE(a_second_report_section_is_an_error_naming_the_first) {
+  const load_result r = load_rules_from_sources(
+      {{"a.yaml", "report:\n  label: A\n"}, {"b.yaml", "report:\n  label: B\n"}});
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(show(r.diagnostics) ==
+             "b.yaml:2:3: error: a second 'report' section (the first is in a.yaml at line 2); a rule set has one\n");
+}
+
+BOOST_AUTO_TEST_CASE(rules_without_report_section_have_none) {
+  const load_result r = load_rules_from_string(std::string(base_head) + "      a: {final: true}\n");
+  BOOST_TEST_REQUIRE(r.ok(), show(r.diagnostics));
+  BOOST_TEST(!r.rules->report().has_value());
 }

@@ -14,6 +14,7 @@
 #include "crmflow/detail/string_pool.hpp"
 #include "crmflow/diagnostic.hpp"
 #include "crmflow/export.hpp"
+#include "crmflow/report_spec.hpp"
 #include "crmflow/trigger.hpp"
 #include "crmflow/value.hpp"
 
@@ -54,6 +55,11 @@ class rule_set {
   const trigger_set& triggers() const noexcept { return triggers_; }
   // Built by the loader only, before the rule set is shared as const.
   void set_triggers(trigger_set triggers) { triggers_ = std::move(triggers); }
+  // The `report:` section (KPI targets and what they measure; report_spec.hpp), if a file of
+  // the set has one. The engine does not use it.
+  const std::optional<report_spec>& report() const noexcept { return report_; }
+  // Built by the loader only.
+  void set_report(std::optional<report_spec> r) { report_ = std::move(r); }
 
   // The business calendars of every file's `calendars:` section, in load order (files in
   // order, then file order); timer_def::calendar and flow_program::calendar index into it.
@@ -92,6 +98,7 @@ class rule_set {
   std::vector<detail::flow_program> flows_;
   detail::string_pool literals_;
   trigger_set triggers_;
+  std::optional<report_spec> report_;
   std::vector<calendar> calendars_;
   std::vector<raw_value> calendar_names_;
 };

@@ -18,6 +18,7 @@
 #include "crmflow/rule_set.hpp"
 #include "loader/business_time.hpp"
 #include "loader/expr_compiler.hpp"
+#include "loader/kpi_loader.hpp"
 #include "loader/optimize.hpp"
 #include "loader/template_compiler.hpp"
 #include "loader/trigger_loader.hpp"
@@ -101,6 +102,8 @@ struct set_state {
   std::map<std::string, flow_origin, std::less<>> flow_names;
   std::vector<trigger_source> triggers;   // every file's `triggers:`, compiled after all flows
   std::vector<trigger_def> trigger_defs;
+  std::vector<report_source> reports;     // every file's `report:`, checked after all flows
+  std::optional<report_spec> report;
   calendar_set calendars;
 };
 
@@ -238,13 +241,15 @@ class file_loader {
                       describe(root.kind));
       return;
     }
-    keys top = read_keys(root, "the top level of the file", {"calendars", "flows", "triggers"});
+    keys top = read_keys(root, "the top level of the file", {"calendars", "flows", "triggers", "report"});
+    if (const ynode* rp = top.get("report")) set_.reports.push_back({file_, *rp});
     if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, *tr});
     if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
     const ynode* fl = top.get("flows");
     if (!fl) {
       if (top.get("triggers")) return;  // a file of triggers only
       if (top.get("calendars")) return;  // a file of calendars only
+      if (top.get("report")) return;     // a file of KPI targets only
       if (top.found.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
       else if (root.entries.size() == top.found.size())
@@ -1180,6 +1185,7 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
                                                    std::move(set.calendars.calendars),
                                                    std::move(calendar_names));
       rules->set_triggers(trigger_set(std::move(set.trigger_defs), rules->flows()));
+      rules->set_report(std::move(set.report));
       out.rules = std::move(rules);
     }
   }
@@ -1217,6 +1223,8 @@ load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
   set.trigger_defs = loader::compile_triggers(
       set.triggers, flows, [&](std::string_view name) { return set.flow_names.contains(name); },
       set.literals, diags);
+  set.report = loader::compile_report(
+      set.reports, flows, [&](std::string_view name) { return set.flow_names.contains(name); }, diags);
   return loader::finish(std::move(flows), set, std::move(diags));
 }
 
