@@ -53,6 +53,14 @@ commands:
       Check the hash chain; names the first edited, deleted, inserted or reordered
       record. Exit 0 intact, 1 not.
 
+  report <rules> <events.jsonl> [--month YYYY-MM | --from DATE --to DATE] [--until T]
+         [--customers N] [--csv DIR] [--html FILE]
+      Replay the events through the rules and print the KPIs of the rules' report:
+      section: on-time rate per step and per unit, revisit rate per kind, escalations,
+      alarms, the complaint analysis. --month / --from --to: only cases received then
+      (UTC+08:00). --csv DIR: one CSV per table (UTF-8 with BOM). --html FILE: a
+      self-contained page with charts. Exit codes as simulate.
+
   help, --help, -h    this text
 
 exit codes: 0 success, 1 failure, 2 usage error, 3 (simulate) input lines skipped.
@@ -81,6 +89,7 @@ int main(int argc, char** argv) {
     if (command == "audit") return crmflow::cli::run_audit(args);
     if (command == "diff") return crmflow::cli::run_diff(args);
     if (command == "replay") return crmflow::cli::run_replay(args);
+    if (command == "report") return crmflow::cli::run_report(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crmflow %.*s: %s\n", static_cast<int>(command.size()), command.data(), e.what());
     return crmflow::cli::exit_failure;

@@ -148,6 +148,25 @@ struct options {
   int utc_offset = 8 * 60;
   std::optional<std::string_view> store_path;
   std::uint64_t commit_every = 1000;  // input lines per group commit (--store)
+  observer* extra = nullptr;          // replay_events: hears the run beside the timeline writer
+  std::string_view command = "simulate";  // for messages
+};
+
+// The timeline writer and another observer, in that order.
+class tee_observer final : public observer {
+ public:
+  tee_observer(observer& a, observer& b) : a_(a), b_(b) {}
+  void on_created(const engine& e, const created_record& r) override { a_.on_created(e, r); b_.on_created(e, r); }
+  void on_transition(const engine& e, const transition_record& r) override { a_.on_transition(e, r); b_.on_transition(e, r); }
+  void on_action(const engine& e, const action_record& r) override { a_.on_action(e, r); b_.on_action(e, r); }
+  void on_notify(const engine& e, const notify_record& r) override { a_.on_notify(e, r); b_.on_notify(e, r); }
+  void on_alarm(const engine& e, const alarm_record& r) override { a_.on_alarm(e, r); b_.on_alarm(e, r); }
+  void on_deadline(const engine& e, const deadline_record& r) override { a_.on_deadline(e, r); b_.on_deadline(e, r); }
+  void on_rejected(const engine& e, const rejection_record& r) override { a_.on_rejected(e, r); b_.on_rejected(e, r); }
+
+ private:
+  observer& a_;
+  observer& b_;
 };
 
 // The simulation drives a plain engine, or after use_store() a durable_engine. Every call that
@@ -162,7 +181,8 @@ class simulation {
         stats_(stats),
         quiet_(quiet),
         writer_(out, stats, opt.utc_offset),
-        plain_(std::make_unique<engine>(rules, make_engine_options(opt, writer_))) {
+        tee_(writer_, opt.extra ? *opt.extra : static_cast<observer&>(writer_)),
+        plain_(std::make_unique<engine>(rules, make_engine_options(opt, opt.extra ? static_cast<observer&>(tee_) : writer_))) {
     for (const detail::flow_program& fl : rules->flows()) {
       flow_names& names = names_.emplace_back();
       for (std::size_t e = 0; e < fl.events.size(); ++e)
@@ -295,6 +315,7 @@ class simulation {
   std::uint64_t inputs_ = 0;
   store_status store_error_;
   timeline_writer writer_;
+  tee_observer tee_;  // used only with opt.extra
   std::unique_ptr<engine> plain_;  // null once use_store() succeeded
   std::unique_ptr<durable_engine> durable_;
   std::vector<flow_names> names_;
@@ -720,6 +741,44 @@ int run_simulate(const args& a) {
   }
   if (!write_ok) {
     std::fprintf(stderr, "crmflow simulate: error writing the timeline\n");
+    return exit_failure;
+  }
+  return stats.lines_skipped ? exit_skipped_lines : exit_ok;
+}
+
+int replay_events(std::shared_ptr<const rule_set> rules, std::string_view command,
+                  std::string_view events_path, std::optional<timestamp> until, observer& extra,
+                  const std::function<void(const engine&)>& at_end, run_stats& stats) {
+  options opt;
+  opt.events_path = events_path;
+  opt.until = until;
+  opt.extra = &extra;
+  opt.command = command;
+  std::FILE* in = stdin;
+  if (events_path != "-") {
+    in = std::fopen(std::string(events_path).c_str(), "rb");
+    if (!in) {
+      std::fprintf(stderr, "crmflow %.*s: cannot open %s\n", static_cast<int>(command.size()), command.data(),
+                   std::string(events_path).c_str());
+      return exit_failure;
+    }
+  }
+  bool read_failed = false;
+  {
+    output nowhere(nullptr);
+    simulation sim(std::move(rules), opt, nowhere, stats);
+    line_reader reader(in);
+    std::uint64_t number = 0;
+    while (feed_line(reader, number, sim)) {
+    }
+    read_failed = reader.failed();
+    if (!read_failed) sim.finish();
+    at_end(sim.eng());
+  }
+  if (in != stdin) std::fclose(in);
+  if (read_failed) {
+    std::fprintf(stderr, "crmflow %.*s: error reading %s\n", static_cast<int>(command.size()), command.data(),
+                 std::string(events_path).c_str());
     return exit_failure;
   }
   return stats.lines_skipped ? exit_skipped_lines : exit_ok;

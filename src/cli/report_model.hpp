@@ -1,0 +1,109 @@
+// crmflow report: the figures (report_model.cpp) and how they are shown (report_output.cpp).
+// The figures are computed by an observer during an in-process replay of the events, from
+// ids, not from the timeline's text; docs/cli.md defines each of them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crmflow/engine.hpp"
+#include "crmflow/report_spec.hpp"
+
+namespace crmflow::cli {
+
+// Cases received in [from, to) count; all cases when `all`.
+struct report_period {
+  bool all = true;
+  timestamp from = 0;
+  timestamp to = 0;
+  std::string text;  // "2026-03", "2026-03-02..2026-03-08", or "全部"
+};
+
+struct step_count {
+  std::uint64_t on_time = 0;
+  std::uint64_t breached = 0;
+  std::uint64_t open = 0;  // still running at the end of the run
+};
+
+struct revisit_count {
+  std::uint64_t due = 0;            // times a case entered the state that awaits a revisit
+  std::uint64_t done = 0;           // left it by the revisit event
+  std::uint64_t done_on_time = 0;   // ... before its time limit fired
+  std::uint64_t left_without = 0;   // left it by another event
+  std::uint64_t waiting = 0;        // still waiting at the end, within the limit
+  std::uint64_t overdue = 0;        // still waiting at the end, limit passed
+};
+
+struct complaint_row {
+  std::string name;
+  timestamp received = 0;
+  std::string category;
+  std::string place;
+  std::string unit;
+  std::string state;  // label of the state at the end of the run
+  bool valid = true;
+};
+
+// Everything the report shows.
+struct report_figures {
+  report_period period;
+  std::vector<step_count> steps;                              // per report_spec::steps
+  std::map<std::string, step_count> units;                    // all steps, per unit
+  std::vector<revisit_count> revisits;                        // per report_spec::revisits
+  std::map<std::string, std::uint64_t> alarms;                // by alarm name
+  std::map<std::int64_t, std::uint64_t> escalations;          // by level (1 = first escalation)
+  std::uint64_t satisfied = 0;                                // last revisit result satisfied
+  std::uint64_t with_result = 0;                              // cases with a revisit result
+  std::vector<complaint_row> complaints;                      // every complaint received, in order
+  // (category, place) -> cases for which a repeated-problem alarm was raised
+  std::map<std::pair<std::string, std::string>, std::uint64_t> alarmed_problems;
+  std::uint64_t cases = 0;                                    // cases received in the period
+};
+
+// Hears a replay and keeps the figures. `spec` and the rules must outlive it.
+class report_observer final : public observer {
+ public:
+  report_observer(const rule_set& rules, const report_spec& spec, report_period period);
+
+  void on_created(const engine& e, const created_record& r) override;
+  void on_transition(const engine& e, const transition_record& r) override;
+  void on_action(const engine& e, const action_record& r) override;
+  void on_alarm(const engine& e, const alarm_record& r) override;
+  void on_deadline(const engine& e, const deadline_record& r) override;
+
+  // After the run: counts what is still open and reads the complaints' fields.
+  void finish(const engine& e);
+  const report_figures& figures() const noexcept { return fig_; }
+
+ private:
+  struct case_info {
+    bool counted = false;           // received in the period
+    std::uint64_t running = 0;      // bit s: step s's timer is running
+    std::uint64_t awaiting = 0;     // bit r: awaiting revisit kind r
+    std::uint64_t late = 0;         // bit r: ... and its limit fired
+    raw_value satisfaction = -1;    // last revisit result, -1 none
+  };
+  void close_step(const engine& e, case_id c, std::size_t step, bool breached);
+  std::string unit_of(const engine& e, case_id c, flow_id f) const;
+  int step_of(flow_id f, timer_id t) const;
+
+  const rule_set& rules_;
+  const report_spec& spec_;
+  report_figures fig_;
+  std::vector<case_info> cases_;
+  std::vector<timestamp> received_;
+  std::vector<std::vector<int>> step_by_timer_;  // [flow][timer] -> step index or -1
+  std::vector<field_id> unit_field_;             // [flow] -> unit field or no_id16
+  case_id deadline_case_ = no_id32;              // the deadline whose actions are running
+  timer_id deadline_timer_ = no_id16;
+};
+
+// "93.1%" (one decimal).
+std::string format_percent(double fraction);
+// A target: "100%", "85%", "99.5%".
+std::string format_target(double fraction);
+
+}  // namespace crmflow::cli
