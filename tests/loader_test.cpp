@@ -762,7 +762,7 @@ BOOST_AUTO_TEST_CASE(bundled_report_section_resolves_to_ids) {
   BOOST_TEST(s.complaints->place == *r.rules->find_field(complaint, "building"));
   BOOST_TEST(s.complaints->satisfied.size() == 2u);
   BOOST_TEST_REQUIRE(s.revisits.size() == 1u);
-  BOOST_TEST(s.revisits[0].state == *r.rules->find_state(complaint, "resolved"));
+  BOOST_TEST(s.revisits[0].states == std::vector<state_id>{*r.rules->find_state(complaint, "resolved")});
   BOOST_TEST(s.repeated_problem_alarms == std::vector<std::string>{"repeated_problem"});
 }
 

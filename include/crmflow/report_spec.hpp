@@ -34,15 +34,34 @@ struct kpi_step {
   std::string alarm;
 };
 
-// A kind of revisit (回访): a case entering `state` is due a revisit; leaving it by `event`
-// is the revisit. `timer` (no_id16 if none) is its time limit.
+// A kind of revisit (回访): a case entering one of `states` (and, with `where_field`, whose
+// field has the given value then) is due a revisit; leaving them by `event` is the revisit.
+// It is late if `timer` (no_id16 if none) fired or the case entered `late_state` first.
+// Leaving for one of `excused` (免访) takes it out of the rate.
 struct kpi_revisit {
   std::string kind;
   std::string label;
   flow_id flow = 0;
-  state_id state = 0;
+  std::vector<state_id> states;
   event_id event = 0;
   timer_id timer = no_id16;
+  state_id late_state = no_id16;
+  std::vector<state_id> excused;
+  field_id where_field = no_id16;
+  raw_value where_value = 0;   // an enum field: the value's index
+  std::string where_text;      // a string field: the text
+};
+
+// Monthly coverage (月度回访覆盖率): customers (cases of `customer_flow`, registered unless they
+// entered `left_state` before the period) whose `customer_match` fields equal the
+// `visit_match` fields of a case of `visit_flow` that entered `done_state` in the period.
+struct kpi_coverage {
+  flow_id customer_flow = 0;
+  state_id left_state = no_id16;
+  std::vector<field_id> customer_match;
+  flow_id visit_flow = 0;
+  state_id done_state = 0;
+  std::vector<field_id> visit_match;
 };
 
 // The complaint analysis (月度投诉分析): which flow holds complaints and which of its fields
@@ -78,6 +97,7 @@ struct report_spec {
   std::string unassigned = "-";  // the unit of a step taken before any unit was assigned
   std::vector<kpi_step> steps;         // at most 64
   std::vector<kpi_revisit> revisits;   // at most 64
+  std::optional<kpi_coverage> coverage;
   std::vector<std::string> repeated_problem_alarms;  // 报警原则 alarms (most repeated problems)
 };
 

@@ -286,7 +286,8 @@ struct report_doc {
   std::string period;
   std::vector<headline> kpis;
   std::vector<table> tables;  // tables[0] is the KPI table
-  std::vector<bar> unit_bars, step_bars, category_bars, alarm_bars;
+  std::vector<bar> unit_bars, step_bars, revisit_bars, category_bars, alarm_bars;
+  std::optional<double> revisit_target;
   std::optional<double> on_time_target;
 };
 
@@ -296,6 +297,7 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
   d.period = fig.period.text;
   const kpi_targets& tg = spec.targets;
   d.on_time_target = tg.on_time_rate;
+  d.revisit_target = tg.revisit_rate;
 
   std::uint64_t received = 0, valid = 0;
   for (const complaint_row& c : fig.complaints) {
@@ -319,8 +321,9 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
   };
   if (spec.complaints)
     d.kpis.push_back({"投诉受理", std::to_string(received), "—", verdict::none, "有效投诉 " + std::to_string(valid)});
-  rate_headline("投诉处理及时率", on, on + late, tg.on_time_rate,
-                "按时 " + std::to_string(on) + " / 到期 " + std::to_string(on + late) + " 个环节");
+  if (!spec.steps.empty())
+    rate_headline("投诉处理及时率", on, on + late, tg.on_time_rate,
+                  "按时 " + std::to_string(on) + " / 到期 " + std::to_string(on + late) + " 个环节");
   if (spec.complaints) {
     headline h{"投诉率", "—", tg.complaint_rate_max ? "≤ " + format_target(*tg.complaint_rate_max) : "—",
                verdict::no_data, "未给出客户数（customers / --customers）"};
@@ -339,12 +342,17 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
     d.kpis.push_back({"忠诚度", "—", "≥ " + format_target(*tg.loyalty_min), verdict::no_data, "流程未记录忠诚度"});
   for (std::size_t k = 0; k < spec.revisits.size(); ++k) {
     const revisit_count& r = fig.revisits[k];
-    rate_headline("回访率（" + spec.revisits[k].label + "）", r.done, r.due - r.waiting, tg.revisit_rate,
-                  "已回访 " + std::to_string(r.done) + " / 应回访 " + std::to_string(r.due - r.waiting));
+    const std::uint64_t owed = r.due - r.waiting - r.excused;
+    rate_headline("回访率（" + spec.revisits[k].label + "）", r.done, owed, tg.revisit_rate,
+                  "已回访 " + std::to_string(r.done) + " / 应回访 " + std::to_string(owed));
   }
-  if (tg.monthly_coverage)
+  if (spec.coverage)
+    rate_headline("月度回访覆盖率", fig.customers_visited, fig.customers_registered, tg.monthly_coverage,
+                  "已回访客户 " + std::to_string(fig.customers_visited) + " / 在册客户 " +
+                      std::to_string(fig.customers_registered));
+  else if (tg.monthly_coverage)
     d.kpis.push_back({"月度回访覆盖率", "—", "≥ " + format_target(*tg.monthly_coverage), verdict::no_data,
-                      "规则中没有客户走访流程"});
+                      "规则中没有 coverage（客户与走访流程）"});
   std::uint64_t alarms = 0, repeated = 0;
   for (const auto& [name, n] : fig.alarms) {
     alarms += n;
@@ -371,7 +379,7 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
       d.step_bars.push_back({spec.steps[s].label, static_cast<double>(c.on_time) / static_cast<double>(c.on_time + c.breached),
                              rate.text});
   }
-  d.tables.push_back(std::move(steps));
+  if (!spec.steps.empty()) d.tables.push_back(std::move(steps));
 
   // Units: worst rate first, so the review starts where it matters.
   std::vector<std::pair<std::string, step_count>> units(fig.units.begin(), fig.units.end());
@@ -386,18 +394,21 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
     ut.rows.push_back({txt(name), num(c.on_time), num(c.breached), num(c.open), rate, res});
     if (c.on_time + c.breached) d.unit_bars.push_back({name, rate_of(c), rate.text});
   }
-  d.tables.push_back(std::move(ut));
+  if (!spec.steps.empty()) d.tables.push_back(std::move(ut));
 
   table rv{"revisits", "回访 (revisits per kind)",
-           {"回访类型", "应回访", "已回访", "按时回访", "期限内待回访", "逾期未回访", "未回访即离开", "回访率", "结果"},
-           {false, true, true, true, true, true, true, true, false}, {}};
+           {"回访类型", "应回访", "已回访", "按时回访", "期限内待回访", "逾期未回访", "免访", "未回访即离开", "回访率", "结果"},
+           {false, true, true, true, true, true, true, true, true, false}, {}};
   for (std::size_t k = 0; k < spec.revisits.size(); ++k) {
     const revisit_count& r = fig.revisits[k];
-    auto [rate, res] = rate_cells(r.done, r.due - r.waiting, tg.revisit_rate);
+    auto [rate, res] = rate_cells(r.done, r.due - r.waiting - r.excused, tg.revisit_rate);
     rv.rows.push_back({txt(spec.revisits[k].label), num(r.due), num(r.done), num(r.done_on_time), num(r.waiting),
-                       num(r.overdue), num(r.left_without), rate, res});
+                       num(r.overdue), num(r.excused), num(r.left_without), rate, res});
+    if (r.due - r.waiting - r.excused)
+      d.revisit_bars.push_back({spec.revisits[k].label,
+                                static_cast<double>(r.done) / static_cast<double>(r.due - r.waiting - r.excused), rate.text});
   }
-  d.tables.push_back(std::move(rv));
+  if (!spec.revisits.empty()) d.tables.push_back(std::move(rv));
 
   if (spec.complaints && spec.complaints->escalations != no_id16) {
     table es{"escalations", "升级投诉 (escalations per level)", {"升级级别", "件次"}, {false, true}, {}};
@@ -511,6 +522,7 @@ std::string html_report(const report_doc& d) {
   s += "</div>\n";
   if (!d.unit_bars.empty()) s += svg_bars("各责任单位及时率", d.unit_bars, 1.0, d.on_time_target);
   if (!d.step_bars.empty()) s += svg_bars("各环节及时率", d.step_bars, 1.0, d.on_time_target);
+  if (!d.revisit_bars.empty()) s += svg_bars("回访率", d.revisit_bars, 1.0, d.revisit_target);
   auto max_of = [](const std::vector<bar>& v) {
     double m = 0;
     for (const bar& b : v) m = std::max(m, b.value);

@@ -3,8 +3,11 @@
 // group (no record), and entering a final state stops every timer of the case.
 #include "cli/report_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <unordered_set>
 
 namespace crmflow::cli {
 
@@ -47,6 +50,45 @@ std::string report_observer::unit_of(const engine& e, case_id c, flow_id f) cons
   return u.empty() ? spec_.unassigned : u;
 }
 
+bool report_observer::awaits(const kpi_revisit& rv, state_id s) const {
+  return std::find(rv.states.begin(), rv.states.end(), s) != rv.states.end();
+}
+
+bool report_observer::matches(const engine& e, case_id c, const kpi_revisit& rv) const {
+  if (rv.where_field == no_id16) return true;
+  if (rules_.flow(rv.flow).fields[rv.where_field].type == value_type::string)
+    return e.field_text(c, rv.where_field) == rv.where_text;
+  return e.field(c, rv.where_field) == rv.where_value;
+}
+
+// A case entering one of a revisit kind's states from outside them is due a revisit; moving
+// on to the late state (due -> overdue) makes the revisit late.
+void report_observer::enter_revisit_states(const engine& e, case_id c, flow_id f, state_id from, state_id to,
+                                           bool created) {
+  case_info& ci = cases_[c];
+  for (std::size_t k = 0; k < spec_.revisits.size(); ++k) {
+    const kpi_revisit& rv = spec_.revisits[k];
+    if (rv.flow != f || !awaits(rv, to)) continue;
+    const std::uint64_t bit = std::uint64_t{1} << k;
+    if (created || !(ci.awaiting & bit)) {
+      if (!matches(e, c, rv)) continue;
+      ci.awaiting |= bit;
+      ci.late &= ~bit;
+      if (ci.counted) ++fig_.revisits[k].due;
+    }
+    if (to == rv.late_state && (created || from != to)) ci.late |= bit;
+  }
+}
+
+std::string report_observer::match_key(const engine& e, case_id c, const std::vector<field_id>& fields) const {
+  std::string key;
+  for (field_id f : fields) {
+    key += e.field_text(c, f);
+    key += '\x1f';
+  }
+  return key;
+}
+
 void report_observer::close_step(const engine& e, case_id c, std::size_t step, bool breached) {
   case_info& ci = cases_[c];
   ci.running &= ~(std::uint64_t{1} << step);
@@ -72,7 +114,14 @@ void report_observer::on_created(const engine& e, const created_record& r) {
   // The initial state's timers and those of its groups start now.
   const detail::flow_program& fl = rules_.flow(r.flow);
   const detail::state_def& st = fl.states[r.state];
-  if (st.final) return;
+  if (spec_.coverage && spec_.coverage->customer_flow == r.flow) {
+    if (left_.size() <= r.id) left_.resize(r.id + 1, std::numeric_limits<timestamp>::max());
+    left_[r.id] = std::numeric_limits<timestamp>::max();
+  }
+  if (st.final) {
+    enter_revisit_states(e, r.id, r.flow, r.state, r.state, true);
+    return;
+  }
   for (std::size_t t = 0; t < fl.timers.size(); ++t) {
     const detail::timer_def& td = fl.timers[t];
     const bool starts = (td.scope == detail::timer_scope::state && td.owner == r.state) ||
@@ -80,35 +129,37 @@ void report_observer::on_created(const engine& e, const created_record& r) {
     const int s = step_of(r.flow, static_cast<timer_id>(t));
     if (starts && s >= 0) ci.running |= std::uint64_t{1} << s;
   }
-  for (std::size_t k = 0; k < spec_.revisits.size(); ++k)
-    if (spec_.revisits[k].flow == r.flow && spec_.revisits[k].state == r.state) {
-      ci.awaiting |= std::uint64_t{1} << k;
-      if (ci.counted) ++fig_.revisits[k].due;
-    }
-  (void)e;
+  enter_revisit_states(e, r.id, r.flow, r.state, r.state, true);
 }
 
 void report_observer::on_transition(const engine& e, const transition_record& r) {
   deadline_case_ = no_id32;
   case_info& ci = cases_[r.id];
   const detail::flow_program& fl = rules_.flow(r.flow);
-  // Revisits: leaving the awaiting state, by the revisit event or another.
+  // Revisits: leaving a kind's states, by the revisit event, for an excused state, or otherwise.
   for (std::size_t k = 0; k < spec_.revisits.size(); ++k) {
     const kpi_revisit& rv = spec_.revisits[k];
-    if (rv.flow != r.flow) continue;
     const std::uint64_t bit = std::uint64_t{1} << k;
-    if (!r.internal && r.from == rv.state && (ci.awaiting & bit)) {
-      if (ci.counted) {
-        if (r.event == rv.event) {
-          ++fig_.revisits[k].done;
-          if (!(ci.late & bit)) ++fig_.revisits[k].done_on_time;
-        } else {
-          ++fig_.revisits[k].left_without;
-        }
+    if (rv.flow != r.flow || r.internal || !(ci.awaiting & bit) || awaits(rv, r.to)) continue;
+    if (ci.counted) {
+      revisit_count& n = fig_.revisits[k];
+      if (r.event == rv.event) {
+        ++n.done;
+        if (!(ci.late & bit)) ++n.done_on_time;
+      } else if (std::find(rv.excused.begin(), rv.excused.end(), r.to) != rv.excused.end()) {
+        ++n.excused;
+      } else {
+        ++n.left_without;
       }
-      ci.awaiting &= ~bit;
-      ci.late &= ~bit;
     }
+    ci.awaiting &= ~bit;
+    ci.late &= ~bit;
+  }
+  if (!r.internal) enter_revisit_states(e, r.id, r.flow, r.from, r.to, false);
+  if (spec_.coverage && !r.internal) {
+    const kpi_coverage& cv = *spec_.coverage;
+    if (r.flow == cv.customer_flow && r.to == cv.left_state && r.id < left_.size()) left_[r.id] = r.at;
+    if (r.flow == cv.visit_flow && r.to == cv.done_state) visits_done_.emplace_back(match_key(e, r.id, cv.visit_match), r.at);
   }
   if (r.internal) return;
   const detail::state_def& src = fl.states[r.from];
@@ -134,12 +185,6 @@ void report_observer::on_transition(const engine& e, const transition_record& r)
                         (td.scope == detail::timer_scope::group && (entering >> td.owner) & 1);
     if (starts) ci.running |= std::uint64_t{1} << s;
   }
-  for (std::size_t k = 0; k < spec_.revisits.size(); ++k)
-    if (spec_.revisits[k].flow == r.flow && spec_.revisits[k].state == r.to) {
-      ci.awaiting |= std::uint64_t{1} << k;
-      ci.late &= ~(std::uint64_t{1} << k);
-      if (ci.counted) ++fig_.revisits[k].due;
-    }
 }
 
 void report_observer::on_action(const engine& e, const action_record& r) {
@@ -220,6 +265,20 @@ void report_observer::on_deadline(const engine& e, const deadline_record& r) {
 }
 
 void report_observer::finish(const engine& e) {
+  if (spec_.coverage) {
+    const kpi_coverage& cv = *spec_.coverage;
+    const timestamp from = fig_.period.all ? std::numeric_limits<timestamp>::min() : fig_.period.from;
+    const timestamp to = fig_.period.all ? std::numeric_limits<timestamp>::max() : fig_.period.to;
+    std::unordered_set<std::string> visited;
+    for (const auto& [key, at] : visits_done_)
+      if (at >= from && at < to) visited.insert(key);
+    for (case_id c = 0; c < cases_.size(); ++c) {
+      if (e.case_flow(c) != cv.customer_flow || received_[c] >= to) continue;
+      if (c < left_.size() && left_[c] < from) continue;
+      ++fig_.customers_registered;
+      if (visited.contains(match_key(e, c, cv.customer_match))) ++fig_.customers_visited;
+    }
+  }
   for (case_id c = 0; c < cases_.size(); ++c) {
     const case_info& ci = cases_[c];
     if (!ci.counted) continue;

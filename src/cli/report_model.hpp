@@ -33,6 +33,7 @@ struct revisit_count {
   std::uint64_t done = 0;           // left it by the revisit event
   std::uint64_t done_on_time = 0;   // ... before its time limit fired
   std::uint64_t left_without = 0;   // left it by another event
+  std::uint64_t excused = 0;        // left it for an excused state (免访)
   std::uint64_t waiting = 0;        // still waiting at the end, within the limit
   std::uint64_t overdue = 0;        // still waiting at the end, limit passed
 };
@@ -61,6 +62,10 @@ struct report_figures {
   // (category, place) -> cases for which a repeated-problem alarm was raised
   std::map<std::pair<std::string, std::string>, std::uint64_t> alarmed_problems;
   std::uint64_t cases = 0;                                    // cases received in the period
+  // Monthly coverage (report_spec::coverage): customers registered in the period, and those
+  // of them visited (a visit done in the period).
+  std::uint64_t customers_registered = 0;
+  std::uint64_t customers_visited = 0;
 };
 
 // Hears a replay and keeps the figures. `spec` and the rules must outlive it.
@@ -87,6 +92,10 @@ class report_observer final : public observer {
     raw_value satisfaction = -1;    // last revisit result, -1 none
   };
   void close_step(const engine& e, case_id c, std::size_t step, bool breached);
+  bool awaits(const kpi_revisit& rv, state_id s) const;
+  bool matches(const engine& e, case_id c, const kpi_revisit& rv) const;
+  void enter_revisit_states(const engine& e, case_id c, flow_id f, state_id from, state_id to, bool created);
+  std::string match_key(const engine& e, case_id c, const std::vector<field_id>& fields) const;
   std::string unit_of(const engine& e, case_id c, flow_id f) const;
   int step_of(flow_id f, timer_id t) const;
 
@@ -95,6 +104,8 @@ class report_observer final : public observer {
   report_figures fig_;
   std::vector<case_info> cases_;
   std::vector<timestamp> received_;
+  std::vector<timestamp> left_;                        // coverage: when a customer left (or max)
+  std::vector<std::pair<std::string, timestamp>> visits_done_;  // coverage: key, when
   std::vector<std::vector<int>> step_by_timer_;  // [flow][timer] -> step index or -1
   std::vector<field_id> unit_field_;             // [flow] -> unit field or no_id16
   case_id deadline_case_ = no_id32;              // the deadline whose actions are running

@@ -36,7 +36,7 @@ class report_walker {
     const std::size_t errors_before = diags_.size();
     keys k = read_keys(map, "'report'",
                        {"label", "customers", "targets", "complaints", "units", "unassigned",
-                        "steps", "revisits", "repeated_problem_alarms"});
+                        "steps", "revisits", "coverage", "repeated_problem_alarms"});
     if (const ynode* n = k.get("label"); n && expect(*n, ynode_kind::scalar, "'label' of 'report'"))
       spec.label = n->text;
     if (const ynode* n = k.get("unassigned");
@@ -48,6 +48,7 @@ class report_walker {
     if (const ynode* n = k.get("units")) units(*n, spec);
     if (const ynode* n = k.get("steps")) steps(*n, spec);
     if (const ynode* n = k.get("revisits")) revisits(*n, spec);
+    if (const ynode* n = k.get("coverage")) coverage(*n, spec);
     if (const ynode* n = k.get("repeated_problem_alarms")) {
       if (expect(*n, ynode_kind::sequence, "'repeated_problem_alarms'"))
         for (const ynode& item : n->items)
@@ -320,13 +321,42 @@ class report_walker {
     }
   }
 
+  // A state name or a list of state names.
+  std::vector<state_id> state_list(const flow_program& f, const ynode& n, const std::string& what) {
+    std::vector<state_id> out;
+    if (n.is_sequence() && !n.items.empty()) {
+      for (const ynode& item : n.items)
+        if (auto s = state(f, item, "an entry of " + what)) out.push_back(*s);
+    } else if (n.is_scalar()) {
+      if (auto s = state(f, n, what)) out.push_back(*s);
+    } else {
+      error(n, what + " must be a state name or a list of state names, found " +
+                   (n.is_sequence() ? std::string("an empty list") : describe(n.kind)));
+    }
+    return out;
+  }
+
+  // A list of fields, for matching a customer to a visit.
+  std::vector<field_id> field_list(const flow_program& f, const ynode& n, const std::string& what) {
+    std::vector<field_id> out;
+    if (!n.is_sequence() || n.items.empty()) {
+      error(n, what + " must be a list of field names, found " +
+                   (n.is_sequence() ? std::string("an empty list") : describe(n.kind)));
+      return out;
+    }
+    for (const ynode& item : n.items)
+      if (auto id = field(f, item, "an entry of " + what)) out.push_back(*id);
+    return out;
+  }
+
   void revisits(const ynode& n, report_spec& spec) {
     if (!expect(n, ynode_kind::sequence, "'revisits'")) return;
     if (n.items.size() > 64) error(n.items[64], "too many revisit kinds (at most 64)");
     for (const ynode& item : n.items) {
       const std::string where = "a revisit kind of 'revisits'";
       if (!expect(item, ynode_kind::map, where)) continue;
-      keys k = read_keys(item, where, {"kind", "label", "flow", "state", "event", "timer"});
+      keys k = read_keys(item, where,
+                         {"kind", "label", "flow", "where", "state", "event", "timer", "late_state", "excused"});
       const ynode* kn = required(k, item, "kind", where);
       const ynode* fn = required(k, item, "flow", where);
       const ynode* sn = required(k, item, "state", where);
@@ -335,24 +365,103 @@ class report_walker {
       bool skipped = false;
       const flow_program* f = flow(*fn, "'flow' of " + where, skipped);
       if (!f) continue;
+      const std::size_t errors_before = diags_.size();
       kpi_revisit r;
       r.kind = kn->text;
       r.label = kn->text;
       r.flow = id_of(flows_, f);
-      const auto s = state(*f, *sn, "'state' of " + where);
-      const auto e = event(*f, *en, "'event' of " + where);
+      r.states = state_list(*f, *sn, "'state' of " + where);
+      if (const auto e = event(*f, *en, "'event' of " + where)) r.event = *e;
       if (const ynode* l = k.get("label"); l && expect(*l, ynode_kind::scalar, "'label' of " + where))
         r.label = l->text;
-      if (const ynode* tn = k.get("timer")) {
-        const auto t = timer(*f, *tn, "'timer' of " + where);
-        if (!t) continue;
-        r.timer = *t;
-      }
-      if (!s || !e) continue;
-      r.state = *s;
-      r.event = *e;
+      if (const ynode* tn = k.get("timer"))
+        if (const auto t = timer(*f, *tn, "'timer' of " + where)) r.timer = *t;
+      if (const ynode* ln = k.get("late_state"))
+        if (const auto s = state(*f, *ln, "'late_state' of " + where)) {
+          r.late_state = *s;
+          if (std::find(r.states.begin(), r.states.end(), *s) == r.states.end())
+            error(*ln, "'late_state' of " + where + ": state '" + ln->text + "' is not one of its 'state'");
+        }
+      if (const ynode* xn = k.get("excused")) r.excused = state_list(*f, *xn, "'excused' of " + where);
+      if (const ynode* wn = k.get("where")) where_clause(*f, *wn, r, "'where' of " + where);
+      if (diags_.size() != errors_before) continue;
       spec.revisits.push_back(std::move(r));
     }
+  }
+
+  // where: {field: value}: one enum or string field and the value it must have.
+  void where_clause(const flow_program& f, const ynode& n, kpi_revisit& r, const std::string& what) {
+    if (!expect(n, ynode_kind::map, what)) return;
+    if (n.entries.size() != 1) {
+      error(n, what + " must name exactly one field and its value, like {kind: repair}");
+      return;
+    }
+    const auto& [k, v] = n.entries.front();
+    const auto id = field(f, k, what);
+    if (!id || !expect(v, ynode_kind::scalar, "the value in " + what)) return;
+    const detail::field_def& fd = f.fields[*id];
+    if (fd.type == value_type::enumeration) {
+      const auto& values = f.enums[fd.enum_index].values;
+      const auto it = std::find(values.begin(), values.end(), v.text);
+      if (it == values.end()) {
+        error(v, "'" + v.text + "' is not a value of field '" + fd.name + "' (expected one of: " + join(values) + ")");
+        return;
+      }
+      r.where_value = static_cast<raw_value>(it - values.begin());
+    } else if (fd.type == value_type::string) {
+      r.where_text = v.text;
+    } else {
+      error(k, what + ": field '" + fd.name + "' must be of type enum or string");
+      return;
+    }
+    r.where_field = *id;
+  }
+
+  void coverage(const ynode& n, report_spec& spec) {
+    const std::string where = "'coverage' of 'report'";
+    if (!expect(n, ynode_kind::map, where)) return;
+    keys k = read_keys(n, where, {"customers", "visits"});
+    const ynode* cn = required(k, n, "customers", where);
+    const ynode* vn = required(k, n, "visits", where);
+    if (!cn || !vn) return;
+    const std::size_t errors_before = diags_.size();
+    kpi_coverage c;
+    const std::string cw = "'customers' of " + where, vw = "'visits' of " + where;
+    if (expect(*cn, ynode_kind::map, cw)) {
+      keys ck = read_keys(*cn, cw, {"flow", "left", "match"});
+      const ynode* f = required(ck, *cn, "flow", cw);
+      const ynode* m = required(ck, *cn, "match", cw);
+      bool skipped = false;
+      if (const flow_program* fl = f ? flow(*f, "'flow' of " + cw, skipped) : nullptr) {
+        c.customer_flow = id_of(flows_, fl);
+        if (const ynode* l = ck.get("left"))
+          if (const auto s = state(*fl, *l, "'left' of " + cw)) c.left_state = *s;
+        if (m) c.customer_match = field_list(*fl, *m, "'match' of " + cw);
+      } else if (skipped) {
+        return;
+      }
+    }
+    if (expect(*vn, ynode_kind::map, vw)) {
+      keys vk = read_keys(*vn, vw, {"flow", "done", "match"});
+      const ynode* f = required(vk, *vn, "flow", vw);
+      const ynode* d = required(vk, *vn, "done", vw);
+      const ynode* m = required(vk, *vn, "match", vw);
+      bool skipped = false;
+      if (const flow_program* fl = f ? flow(*f, "'flow' of " + vw, skipped) : nullptr) {
+        c.visit_flow = id_of(flows_, fl);
+        if (d)
+          if (const auto s = state(*fl, *d, "'done' of " + vw)) c.done_state = *s;
+        if (m) c.visit_match = field_list(*fl, *m, "'match' of " + vw);
+      } else if (skipped) {
+        return;
+      }
+    }
+    if (diags_.size() != errors_before) return;
+    if (c.customer_match.size() != c.visit_match.size()) {
+      error(*vn, "'match' of " + vw + " must list as many fields as 'match' of " + cw);
+      return;
+    }
+    spec.coverage = std::move(c);
   }
 
   const std::vector<flow_program>& flows_;
