@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(malformed_yaml_reports_the_parser_position) {
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_key_lists_allowed_keys) {
   expect_errors("flows: {}\nflow: {}\n",
-                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, triggers, report)")});
+                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, tables, triggers, report)")});
 }
 
 BOOST_AUTO_TEST_CASE(wrong_node_kind) {
@@ -371,7 +371,7 @@ BOOST_AUTO_TEST_CASE(unknown_action_and_set_without_value) {
   expect_errors(std::string(base_head) +
                     "      a: {on: {go: {to: z, do: [{sett: n}, {set: n}]}}}\n      z: {final: true}\n",
                 {err(11, 34, "unknown action 'sett' (expected one of: set, notify, start_timer, "
-                             "cancel_timer, alarm, emit)"),
+                             "cancel_timer, alarm, emit, decide)"),
                  err(11, 45, "action 'set: n' needs 'to' (a value) or 'from' (an expression)")});
 }
 

@@ -140,6 +140,17 @@ class recorder final : public observer {
       case detail::action_kind::emit:
         add(r.at, "emit", case_label(e, r.id), fl.events[a.target].name);
         break;
+      case detail::action_kind::decide: {
+        // "decide C-1 route row=3 unit=工程维修部 limit=86400000" (row=default for the default)
+        const detail::decision_table& t = fl.tables[a.target];
+        std::string text = t.name + " row=" + (r.value > 0 ? std::to_string(r.value) : std::string("default"));
+        for (std::uint32_t i = 0; i < t.outputs_count; ++i) {
+          const field_id out = fl.table_fields[t.outputs_first + i];
+          text += " " + fl.fields[out].name + "=" + value_text(e, r.id, out, e.field(r.id, out));
+        }
+        add(r.at, "decide", case_label(e, r.id), text);
+        break;
+      }
       default:
         add(r.at, "action?", case_label(e, r.id), "");
         break;

@@ -22,6 +22,7 @@
 
 #include "crmflow/clock.hpp"
 #include "crmflow/detail/deadline_queue.hpp"
+#include "crmflow/detail/decision.hpp"
 #include "crmflow/detail/eval.hpp"
 #include "crmflow/detail/string_pool.hpp"
 #include "crmflow/export.hpp"
@@ -671,6 +672,21 @@ class engine {
         }
         emits_.push_back({c, a.target, first});
         notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, 0}); });
+        break;
+      }
+      case detail::action_kind::decide: {
+        // The loader refuses a table that some input could fall through (no row, no default),
+        // so `values` is always found; the check only keeps a hand-made program from reading
+        // out of bounds. Reported value: the row's number, 0 for the default.
+        raw_value* fields = case_fields(c);
+        const detail::decision_table& t = fl.tables[a.target];
+        const std::uint32_t r = detail::match_row(fl, t, fields);
+        const std::uint32_t values = r != no_id32 ? fl.table_rows[r].values_first : t.default_values;
+        if (values != no_id32)
+          for (std::uint32_t i = 0; i < t.outputs_count; ++i)
+            fields[fl.table_fields[t.outputs_first + i]] = fl.table_values[values + i];
+        const raw_value row = r != no_id32 ? fl.table_rows[r].number : values != no_id32 ? 0 : -1;
+        notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, row}); });
         break;
       }
       case detail::action_kind::notify:

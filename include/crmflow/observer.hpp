@@ -84,8 +84,10 @@ struct transition_record {
   std::uint32_t transition;  // index into the flow's transitions
 };
 
-// set, start_timer, cancel_timer (only when a running timer was stopped) and emit. `value`: set: the new raw value; start_timer: the due
-// time; otherwise 0.
+// set, start_timer, cancel_timer (only when a running timer was stopped), emit and decide.
+// `value`: set: the new raw value; start_timer: the due time; decide: the number of the row
+// taken (1-based, as listed under `rows:`), 0 for the table's default; otherwise 0. After a
+// decide, the case's fields already hold the table's outputs (decision_table::outputs_*).
 struct action_record {
   case_id id;
   timestamp at;

@@ -73,39 +73,67 @@ void timeline_writer::on_transition(const engine& e, const transition_record& r)
   end();
 }
 
+void timeline_writer::append_value(std::string& b, const engine& e, const detail::flow_program& fl,
+                                   field_id field, raw_value v) {
+  const detail::field_def& fd = fl.fields[field];
+  switch (fd.type) {
+    case value_type::string: append_json_string(b, e.text(v)); break;
+    case value_type::integer: append_int(b, v); break;
+    case value_type::boolean: b += v ? "true" : "false"; break;
+    case value_type::enumeration: {
+      const auto& values = fl.enums[fd.enum_index].values;
+      if (v >= 0 && static_cast<std::size_t>(v) < values.size())
+        append_json_string(b, values[static_cast<std::size_t>(v)]);
+      else
+        b += "null";
+      break;
+    }
+    case value_type::timestamp:
+      b += '"';
+      append_timestamp(b, v, offset_);
+      b += '"';
+      break;
+    case value_type::duration:
+      b += '"';
+      append_duration(b, v);
+      b += '"';
+      break;
+  }
+}
+
 void timeline_writer::on_action(const engine& e, const action_record& r) {
   const detail::flow_program& fl = e.rules().flow(r.flow);
   const detail::action_def& a = *r.action;
   switch (a.kind) {
     case detail::action_kind::set: {
-      const detail::field_def& fd = fl.fields[a.target];
       std::string& b = begin(r.at, e.case_name(r.id), "set");
       key("field");
-      append_json_string(b, fd.name);
+      append_json_string(b, fl.fields[a.target].name);
       key("value");
-      switch (fd.type) {
-        case value_type::string: append_json_string(b, e.text(r.value)); break;
-        case value_type::integer: append_int(b, r.value); break;
-        case value_type::boolean: b += r.value ? "true" : "false"; break;
-        case value_type::enumeration: {
-          const auto& values = fl.enums[fd.enum_index].values;
-          if (r.value >= 0 && static_cast<std::size_t>(r.value) < values.size())
-            append_json_string(b, values[static_cast<std::size_t>(r.value)]);
-          else
-            b += "null";
-          break;
-        }
-        case value_type::timestamp:
-          b += '"';
-          append_timestamp(b, r.value, offset_);
-          b += '"';
-          break;
-        case value_type::duration:
-          b += '"';
-          append_duration(b, r.value);
-          b += '"';
-          break;
+      append_value(b, e, fl, a.target, r.value);
+      end();
+      break;
+    }
+    case detail::action_kind::decide: {
+      // {"type":"decision","table":"service_route","row":3,"set":{"unit":"工程维修部",...}}
+      const detail::decision_table& t = fl.tables[a.target];
+      std::string& b = begin(r.at, e.case_name(r.id), "decision");
+      key("table");
+      append_json_string(b, t.name);
+      key("row");
+      if (r.value > 0) append_int(b, r.value);
+      else if (r.value == 0) b += "\"default\"";
+      else b += "null";
+      key("set");
+      b += '{';
+      for (std::uint32_t i = 0; i < t.outputs_count; ++i) {
+        const field_id out = fl.table_fields[t.outputs_first + i];
+        if (i != 0) b += ',';
+        append_json_string(b, fl.fields[out].name);
+        b += ':';
+        append_value(b, e, fl, out, e.field(r.id, out));
       }
+      b += '}';
       end();
       break;
     }

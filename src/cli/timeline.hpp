@@ -53,6 +53,9 @@ class timeline_writer final : public observer {
   void end();
   void key(std::string_view k);  // ,"k":
   void append_at(std::string& b, timestamp at);  // RFC 3339, cached: most records share `at`
+  // A value of `field` as JSON: text, number, bool, enum name, time or duration text.
+  void append_value(std::string& b, const engine& e, const detail::flow_program& fl, field_id field,
+                    raw_value v);
 
   output& out_;
   run_stats& stats_;

@@ -42,6 +42,19 @@ class audit_observer final : public observer {
       case detail::action_kind::emit:
         log_->info("{} case={} emit {}", at(r.at, e), who(r.id, e), fl.events[a.target].name);
         break;
+      case detail::action_kind::decide: {
+        // "decide service_route row 3: unit=工程维修部, role=维修主管": the row and what it set.
+        const detail::decision_table& t = fl.tables[a.target];
+        std::string set;
+        for (std::uint32_t i = 0; i < t.outputs_count; ++i) {
+          const field_id out = fl.table_fields[t.outputs_first + i];
+          set += i == 0 ? "" : ", ";
+          set += fl.fields[out].name + "=" + e.field_text(r.id, out);
+        }
+        log_->info("{} case={} decide {} {}: {}", at(r.at, e), who(r.id, e), t.name,
+                   r.value > 0 ? "row " + std::to_string(r.value) : std::string("default"), set);
+        break;
+      }
       default: break;
     }
   }

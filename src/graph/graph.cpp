@@ -22,6 +22,7 @@ using detail::flow_program;
 constexpr std::string_view timer_mark = "\xE2\x8F\xB1";     // ⏱
 constexpr std::string_view arrow = "\xE2\x86\x92";          // →
 constexpr std::string_view internal_mark = "\xE2\x9F\xB2";  // ⟲
+constexpr std::string_view table_mark = "\xE2\x96\xA6";     // ▦
 
 struct edge {
   bool from_group = false;
@@ -63,7 +64,25 @@ std::string started_timers(const flow_program& fl, detail::action_range r) {
   return out;
 }
 
-// "event [guard] / ⏱ timer"
+// " / ▦ a, b" for the decision tables an action list consults.
+std::string decided_tables(const flow_program& fl, detail::action_range r) {
+  std::string out;
+  for (std::uint32_t i = 0; i < r.count; ++i) {
+    const detail::action_def& a = fl.actions[r.first + i];
+    if (a.kind != detail::action_kind::decide) continue;
+    if (out.empty()) {
+      out += " / ";
+      out += table_mark;
+      out += ' ';
+    } else {
+      out += ", ";
+    }
+    out += fl.tables[a.target].name;
+  }
+  return out;
+}
+
+// "event [guard] / ⏱ timer / ▦ table"
 std::string transition_label(const flow_program& fl, const detail::transition_def& t) {
   std::string out = fl.events[t.event].name;
   if (!t.guard_text.empty()) {
@@ -72,6 +91,7 @@ std::string transition_label(const flow_program& fl, const detail::transition_de
     out += ']';
   }
   out += started_timers(fl, t.actions);
+  out += decided_tables(fl, t.actions);
   return out;
 }
 
@@ -112,6 +132,7 @@ std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
       case detail::action_kind::start_timer: part("start " + fl.timers[a.target].name); break;
       case detail::action_kind::cancel_timer: part("cancel " + fl.timers[a.target].name); break;
       case detail::action_kind::emit: part("emit " + fl.events[a.target].name); break;
+      case detail::action_kind::decide: part("decide " + fl.tables[a.target].name); break;
     }
   }
   if (td.event != no_id16) part(fl.events[td.event].name);
@@ -135,6 +156,8 @@ model build_model(const flow_program& fl) {
   auto entry_exit = [&](std::vector<std::string>& notes, detail::action_range entry, detail::action_range exit) {
     if (std::string t = started_timers(fl, entry); !t.empty()) add_unique(notes, "entry" + t);
     if (std::string t = started_timers(fl, exit); !t.empty()) add_unique(notes, "exit" + t);
+    if (std::string t = decided_tables(fl, entry); !t.empty()) add_unique(notes, "entry" + t);
+    if (std::string t = decided_tables(fl, exit); !t.empty()) add_unique(notes, "exit" + t);
   };
   for (std::size_t s = 0; s < fl.states.size(); ++s) {
     const detail::state_def& st = fl.states[s];

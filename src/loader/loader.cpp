@@ -20,6 +20,7 @@
 #include "loader/expr_compiler.hpp"
 #include "loader/kpi_loader.hpp"
 #include "loader/optimize.hpp"
+#include "loader/table_loader.hpp"
 #include "loader/template_compiler.hpp"
 #include "loader/trigger_loader.hpp"
 #include "loader/utf8.hpp"
@@ -104,6 +105,7 @@ struct set_state {
   std::vector<trigger_def> trigger_defs;
   std::vector<report_source> reports;     // every file's `report:`, checked after all flows
   std::optional<report_spec> report;
+  std::vector<table_source> tables;       // every file's `tables:`, compiled after all flows
   calendar_set calendars;
 };
 
@@ -241,15 +243,18 @@ class file_loader {
                       describe(root.kind));
       return;
     }
-    keys top = read_keys(root, "the top level of the file", {"calendars", "flows", "triggers", "report"});
+    keys top = read_keys(root, "the top level of the file",
+                         {"calendars", "flows", "tables", "triggers", "report"});
     if (const ynode* rp = top.get("report")) set_.reports.push_back({file_, *rp});
     if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, *tr});
+    if (const ynode* tb = top.get("tables")) set_.tables.push_back({file_, *tb});
     if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
     const ynode* fl = top.get("flows");
     if (!fl) {
       if (top.get("triggers")) return;  // a file of triggers only
       if (top.get("calendars")) return;  // a file of calendars only
       if (top.get("report")) return;     // a file of KPI targets only
+      if (top.get("tables")) return;     // a file of decision tables only
       if (top.found.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
       else if (root.entries.size() == top.found.size())
@@ -889,8 +894,9 @@ class file_loader {
 
   std::optional<action_def> compile_action(const ynode& item, const detail::event_def* ev) {
     static constexpr std::string_view kinds[] = {"set",   "notify", "start_timer",
-                                                 "cancel_timer", "alarm", "emit"};
-    static const char* const kind_list = "set, notify, start_timer, cancel_timer, alarm, emit";
+                                                 "cancel_timer", "alarm", "emit", "decide"};
+    static const char* const kind_list =
+        "set, notify, start_timer, cancel_timer, alarm, emit, decide";
     if (!expect_kind(item, ynode_kind::map, "an action")) return std::nullopt;
     const ynode* kind_key = nullptr;
     for (const auto& [k, v] : item.entries) {
@@ -1009,6 +1015,29 @@ class file_loader {
       }
       a.kind = kind == "start_timer" ? action_kind::start_timer : action_kind::cancel_timer;
       a.target = it->second;
+      return a;
+    }
+    if (kind == "decide") {
+      // The table may be in any file: the flow keeps its name, and compile_tables
+      // (table_loader.hpp) checks and compiles it once every file is read.
+      keys k = read_keys(item, "action 'decide'", {"decide"});
+      const ynode* target = target_name(k);
+      if (!target || !check_name(*target, "table")) return std::nullopt;
+      auto& tables = flow_->tables;
+      auto it = std::find_if(tables.begin(), tables.end(),
+                             [&](const detail::decision_table& t) { return t.name == target->text; });
+      if (it == tables.end()) {
+        if (tables.size() >= max_ids) {
+          error(*target, "flow '" + flow_->name + "' decides with too many tables");
+          return std::nullopt;
+        }
+        detail::decision_table t;
+        t.name = target->text;
+        tables.push_back(std::move(t));
+        it = tables.end() - 1;
+      }
+      a.kind = action_kind::decide;
+      a.target = static_cast<std::uint16_t>(it - tables.begin());
       return a;
     }
     // emit
@@ -1220,6 +1249,7 @@ load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
     loader::file_loader f(s.file, set, diags);
     f.load(s.text, flows);
   }
+  loader::compile_tables(set.tables, flows, set.literals, diags);
   set.trigger_defs = loader::compile_triggers(
       set.triggers, flows, [&](std::string_view name) { return set.flow_names.contains(name); },
       set.literals, diags);

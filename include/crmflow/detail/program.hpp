@@ -78,7 +78,7 @@ struct template_def {
 
 // ---- actions --------------------------------------------------------------------------------
 
-enum class action_kind : std::uint8_t { set, notify, start_timer, cancel_timer, alarm, emit };
+enum class action_kind : std::uint8_t { set, notify, start_timer, cancel_timer, alarm, emit, decide };
 
 struct emit_arg {
   slot_id slot = 0;
@@ -87,7 +87,8 @@ struct emit_arg {
 
 struct action_def {
   action_kind kind = action_kind::set;
-  // set: field; start_timer/cancel_timer: timer; emit: event; alarm: index into alarm_names
+  // set: field; start_timer/cancel_timer: timer; emit: event; alarm: index into alarm_names;
+  // decide: index into flow_program::tables
   std::uint16_t target = 0;
   std::uint32_t expr = no_expr;      // set: value expression
   fast_expr fast;                    // set: `expr` in a directly computable form, if it has one
@@ -102,6 +103,57 @@ struct action_def {
 struct action_range {
   std::uint32_t first = 0;
   std::uint32_t count = 0;
+};
+
+// ---- decision tables (`tables:` and the `decide` action) ------------------------------------
+
+// How a table picks its row. The loader orders the rows so that the engine always takes the
+// first one that matches: `unique` rows cannot overlap (checked at load time), `priority` rows
+// are sorted by priority, highest first (overlapping rows of equal priority are refused).
+enum class table_hit : std::uint8_t { unique, first, priority };
+
+enum class table_test_kind : std::uint8_t {
+  range,   // lo <= v && v <= hi; one value is lo == hi
+  mask,    // v < 64 and bit v of mask is set: an enum of at most 64 values, a bool
+  set,     // v is one of constants[first .. first + count): texts (interned ids), long enums
+  ranges,  // lo <= v <= hi for one of the pairs (lo, hi) at constants[first .. first + 2 * count)
+};
+
+// One input test of one row. An input a row does not test (`any`) has no test.
+struct table_test {
+  table_test_kind kind = table_test_kind::range;
+  field_id field = 0;
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  std::uint64_t mask = 0;
+};
+
+struct table_row {
+  std::uint32_t tests_first = 0;   // into flow_program::table_tests
+  std::uint32_t tests_count = 0;
+  std::uint32_t values_first = 0;  // into flow_program::table_values, one per output
+  std::uint32_t number = 0;        // 1-based position under `rows:` in the rules file
+  int line = 0;
+  int column = 0;
+};
+
+// A table as one flow uses it: compiled against that flow's fields.
+struct decision_table {
+  std::string name;
+  std::string label;
+  std::string file;
+  table_hit hit = table_hit::unique;
+  std::uint32_t rows_first = 0;     // into flow_program::table_rows, in the order they are tried
+  std::uint32_t rows_count = 0;
+  std::uint32_t inputs_first = 0;   // into flow_program::table_fields
+  std::uint32_t inputs_count = 0;
+  std::uint32_t outputs_first = 0;  // into flow_program::table_fields
+  std::uint32_t outputs_count = 0;
+  std::uint32_t default_values = no_id32;  // into table_values; no_id32: no default
+  int line = 0;
+  int column = 0;
 };
 
 // ---- schema ---------------------------------------------------------------------------------
@@ -240,6 +292,11 @@ struct flow_program {
   std::vector<template_segment> segments;
   std::string text;                      // literal parts of templates
   std::vector<std::string> alarm_names;
+  std::vector<decision_table> tables;  // the tables this flow's `decide` actions name
+  std::vector<table_row> table_rows;
+  std::vector<table_test> table_tests;
+  std::vector<field_id> table_fields;  // inputs and outputs of the tables
+  std::vector<raw_value> table_values; // outputs of each row and default
 
   std::unordered_map<std::string, state_id> state_by_name;
   std::unordered_map<std::string, event_id> event_by_name;
