@@ -70,6 +70,7 @@ struct row_src {
   std::vector<const ynode*> when;   // per input: the cell, null when the row does not test it
   std::vector<const ynode*> then;   // per output
   std::int64_t priority = 0;
+  bool ok = true;                   // no error of its own
 };
 
 struct table_src {
@@ -83,7 +84,8 @@ struct table_src {
   std::vector<row_src> rows;
   const ynode* default_node = nullptr;
   std::vector<const ynode*> default_then;
-  bool ok = true;  // no error of its own: can be compiled into flows
+  bool ok = true;       // inputs, outputs and hit are sound: each use can be type-checked
+  bool rows_ok = true;  // and so are the rows and the default: the table can be compiled
   bool used = false;
 };
 
@@ -114,6 +116,13 @@ struct cond {
   }
 };
 
+// The value shown for the interval [lo, hi] in a message: 0 if it holds 0, else the end nearer
+// to 0 (so `< 1h` shows 0s and `>= 10` shows 10, not a bound near the end of the number line).
+std::int64_t shown(std::int64_t lo, std::int64_t hi) {
+  if (lo <= 0 && 0 <= hi) return 0;
+  return lo > 0 ? lo : hi;
+}
+
 // A value both conditions accept, if there is one. `is_ordered`: conditions hold ranges.
 std::optional<std::int64_t> common_value(const cond& a, const cond& b, bool is_ordered) {
   if (a.any && b.any) return std::nullopt;  // the caller says "any"
@@ -121,10 +130,10 @@ std::optional<std::int64_t> common_value(const cond& a, const cond& b, bool is_o
   const cond& other = a.any ? a : b;
   if (is_ordered) {
     for (const auto& [lo1, hi1] : one.ranges) {
-      if (other.any) return lo1 == min_value ? hi1 : lo1;
+      if (other.any) return shown(lo1, hi1);
       for (const auto& [lo2, hi2] : other.ranges) {
         const std::int64_t lo = std::max(lo1, lo2), hi = std::min(hi1, hi2);
-        if (lo <= hi) return lo == min_value ? hi : lo;
+        if (lo <= hi) return shown(lo, hi);
       }
     }
     return std::nullopt;
@@ -177,13 +186,12 @@ class table_walker {
 
   // Compiles the tables each flow names, then warns about tables nobody uses.
   void compile_uses() {
-    const bool errors_before = std::any_of(diags_.begin(), diags_.end(), [](const diagnostic& d) {
-      return d.severity == severity::error;
-    });
     for (flow_program& flow : flows_)
       for (std::size_t i = 0; i < flow.tables.size(); ++i) compile_use(flow, i);
-    // With errors elsewhere some flows were dropped, and a table they use would look unused.
-    if (errors_before) return;
+    // With errors, some flows may have been dropped, and a table they use would look unused.
+    if (std::any_of(diags_.begin(), diags_.end(),
+                    [](const diagnostic& d) { return d.severity == severity::error; }))
+      return;
     for (const table_src& t : tables_)
       if (!t.used && t.ok)
         diags_.push_back({severity::warning, t.file, t.key->line, t.key->column,
@@ -367,11 +375,17 @@ class table_walker {
       t.default_node = def;
       t.default_then = outputs_of(*def, t, "'default' of " + where);
     }
-    if (errors_ != errors_before) t.ok = false;
+    if (errors_ != errors_before) t.rows_ok = false;
     return t;
   }
 
   void read_row(const ynode& r, table_src& t) {
+    const std::size_t errors_before = errors_;
+    read_row_keys(r, t);
+    if (errors_ != errors_before) t.rows.back().ok = false;
+  }
+
+  void read_row_keys(const ynode& r, table_src& t) {
     row_src row;
     row.node = &r;
     row.number = static_cast<std::uint32_t>(t.rows.size() + 1);
@@ -486,6 +500,7 @@ class table_walker {
     std::vector<std::vector<raw_value>> values(t.rows.size());
     for (std::size_t r = 0; r < t.rows.size(); ++r) {
       const row_src& row = t.rows[r];
+      if (!row.ok) continue;  // its own errors are reported; check the other rows' values
       for (std::size_t i = 0; i < inputs.size(); ++i)
         if (row.when[i])
           if (auto c = read_cell(*row.when[i], inputs[i], t)) conds[r][i] = std::move(*c);
@@ -493,7 +508,7 @@ class table_walker {
     }
     std::vector<raw_value> default_values;
     if (t.default_node) default_values = read_outputs(t.default_then, outputs, t);
-    if (errors_ != errors_before) return;
+    if (errors_ != errors_before || !t.rows_ok) return;
 
     // The order the engine tries the rows in; checks.
     std::vector<std::size_t> order(t.rows.size());
@@ -776,9 +791,8 @@ class table_walker {
       std::sort(starts.begin(), starts.end());
       starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
       for (std::size_t k = 0; k < starts.size(); ++k) {
-        // Show the interval by a value in it: its start, or its end if it starts at -infinity.
         const std::int64_t end = k + 1 < starts.size() ? starts[k + 1] - 1 : max_value;
-        reps.emplace_back(starts[k] == min_value ? (end == max_value ? 0 : end) : starts[k], false);
+        reps.emplace_back(shown(starts[k], end), false);
       }
     }
     std::vector<input_class> out;
