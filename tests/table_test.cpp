@@ -6,6 +6,10 @@
 #define BOOST_TEST_MODULE table
 #include "test_support.hpp"
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -226,6 +230,37 @@ BOOST_AUTO_TEST_CASE(decide_without_observer_or_history_sets_the_same_fields) {
   BOOST_TEST(e.post(c, *rules->find_event(0, "go"), {}, 0).accepted());
   BOOST_TEST(e.field_text(c, *rules->find_field(0, "unit")) == "工程");
   BOOST_TEST(e.field(c, *rules->find_field(0, "limit")) == 2 * h);
+}
+
+BOOST_AUTO_TEST_CASE(audit_trail_names_the_table_the_row_and_what_it_set) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out);
+  auto logger = std::make_shared<spdlog::logger>("audit", sink);
+  logger->set_pattern("%v");
+  engine_options o;
+  o.audit_log = logger;
+  const auto rules = load_ok(with_table(R"(  t:
+    inputs: [category]
+    outputs: [unit, limit]
+    rows:
+      - {when: {category: repair}, then: {unit: 工程维修部, limit: 2h}}
+    default: {unit: 客户中心, limit: 1d}
+)"));
+  engine e(rules, o);
+  const field_id category = *rules->find_field(0, "category");
+  data_record init;
+  init.set(category, *rules->find_enum_value(0, category, "repair"));
+  const case_id c1 = e.create_case(0, "C-1", 0, &init).id;
+  const case_id c2 = e.create_case(0, "C-2", 0).id;
+  e.post(c1, *rules->find_event(0, "go"), {}, 0);
+  e.post(c2, *rules->find_event(0, "go"), {}, 0);
+  BOOST_TEST(out.str() ==
+             "1970-01-01T08:00:00+08:00 case=C-1 flow=f created state=a\n"
+             "1970-01-01T08:00:00+08:00 case=C-2 flow=f created state=a\n"
+             "1970-01-01T08:00:00+08:00 case=C-1 event=go (posted) a -> a (internal)\n"
+             "1970-01-01T08:00:00+08:00 case=C-1 decide t row 1: unit=工程维修部, limit=2h\n"
+             "1970-01-01T08:00:00+08:00 case=C-2 event=go (posted) a -> a (internal)\n"
+             "1970-01-01T08:00:00+08:00 case=C-2 decide t default: unit=客户中心, limit=1d\n");
 }
 
 // ---- load-time checks -----------------------------------------------------------------------
