@@ -6,6 +6,8 @@
 #define BOOST_TEST_MODULE table
 #include "test_support.hpp"
 
+#include <crmflow/audit_trail.hpp>
+
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -261,6 +263,33 @@ BOOST_AUTO_TEST_CASE(audit_trail_names_the_table_the_row_and_what_it_set) {
              "1970-01-01T08:00:00+08:00 case=C-1 decide t row 1: unit=工程维修部, limit=2h\n"
              "1970-01-01T08:00:00+08:00 case=C-2 event=go (posted) a -> a (internal)\n"
              "1970-01-01T08:00:00+08:00 case=C-2 decide t default: unit=客户中心, limit=1d\n");
+}
+
+BOOST_AUTO_TEST_CASE(audit_trail_records_hold_the_decision) {
+  const auto rules = load_ok(with_table(R"(  t:
+    inputs: [category]
+    outputs: [unit, limit]
+    rows:
+      - {when: {category: repair}, then: {unit: 工程维修部, limit: 2h}}
+    default: {unit: 客户中心, limit: 1d}
+)"));
+  audit_recorder rec;
+  rec.set_actor("王芳");
+  rec.set_recording(true);
+  engine_options o;
+  o.observer = &rec;
+  engine e(rules, o);
+  const field_id category = *rules->find_field(0, "category");
+  data_record init;
+  init.set(category, *rules->find_enum_value(0, category, "repair"));
+  e.post(e.create_case(0, "C-1", 0, &init).id, *rules->find_event(0, "go"), {}, 0);
+  e.post(e.create_case(0, "C-2", 0).id, *rules->find_event(0, "go"), {}, 0);
+  std::vector<std::string> decisions;
+  for (const std::string& r : rec.records())
+    if (r.find("\"type\":\"decision\"") != std::string::npos) decisions.push_back(r);
+  BOOST_TEST(lines(decisions) ==
+             lines({R"({"actor":"王芳","at":"1970-01-01T08:00:00+08:00","case":"C-1","flow":"f","row":1,"set":{"limit":"2h","unit":"工程维修部"},"table":"t","type":"decision"})",
+                    R"({"actor":"王芳","at":"1970-01-01T08:00:00+08:00","case":"C-2","flow":"f","row":"default","set":{"limit":"1d","unit":"客户中心"},"table":"t","type":"decision"})"}));
 }
 
 // ---- load-time checks -----------------------------------------------------------------------

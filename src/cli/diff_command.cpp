@@ -55,6 +55,7 @@ std::string action_text(const flow_program& fl, const detail::action_def& a) {
     case detail::action_kind::alarm:
       return "alarm " + (a.target < fl.alarm_names.size() ? fl.alarm_names[a.target] : std::string("?"));
     case detail::action_kind::emit: return "emit " + fl.events[a.target].name;
+    case detail::action_kind::decide: return "decide " + fl.tables[a.target].name;
   }
   return "?";
 }

@@ -174,6 +174,21 @@ void audit_recorder::on_action(const engine& e, const action_record& r) {
       o = about_case(*this, e, "emit", r.at, r.id, r.flow);
       o.str("event", fl.events[a.target].name);
       break;
+    case detail::action_kind::decide: {
+      // The table, the row taken (its number under `rows:`, or "default") and what it set.
+      const detail::decision_table& t = fl.tables[a.target];
+      o = about_case(*this, e, "decision", r.at, r.id, r.flow);
+      o.str("table", t.name);
+      if (r.value > 0) o.num("row", r.value);
+      else o.str("row", "default");
+      object set;
+      for (std::uint32_t i = 0; i < t.outputs_count; ++i) {
+        const detail::field_def& fd = fl.fields[fl.table_fields[t.outputs_first + i]];
+        set.raw(fd.name, value_json(e, fl, fd.type, fd.enum_index, e.field(r.id, fl.table_fields[t.outputs_first + i])));
+      }
+      o.raw("set", set.text());
+      break;
+    }
     default: return;  // notify and alarm come through on_notify / on_alarm
   }
   records_.push_back(o.text());
