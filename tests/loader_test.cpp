@@ -266,7 +266,10 @@ BOOST_AUTO_TEST_CASE(bad_duration_and_non_positive_limit) {
                     "      a:\n        timers:\n          - {name: t, after: 24x, event: go}\n"
                     "          - {name: u, after: 0s, event: go}\n"
                     "        on: {go: {to: z}}\n      z: {final: true}\n",
-                {err(13, 30, "bad duration '24x' (expected a number and a unit s, m, h or d, like 24h)"),
+                {err(13, 32, "bad duration '24x': unknown unit 'x' (accepted units: s 秒 second(s), m 分钟 "
+                            "minute(s), h 小时 hour(s), d 天 day(s), 周 week(s), 个月 month(s), 年 "
+                            "year(s); business time: 个工作日 working day(s), 个工作小时 business "
+                            "hour(s), 个工作分钟 business minute(s))"),
                  err(14, 30, "time limit must be positive")});
 }
 
@@ -343,7 +346,9 @@ BOOST_AUTO_TEST_CASE(expression_needing_too_deep_a_stack_is_rejected) {
 BOOST_AUTO_TEST_CASE(bad_duration_in_expression) {
   expect_errors("flows:\n  f:\n    fields: {d: duration}\n    events: {go: }\n    initial: a\n"
                 "    states:\n      a: {on: {go: {to: z, if: d < 1h3}}}\n      z: {final: true}\n",
-                {err(7, 36, "bad duration '1h3' (expected a number and a unit s, m, h or d, like 24h)")});
+                {err(7, 38, "bad duration '1h3': missing unit after '3' (accepted units: s 秒 second(s), "
+                            "m 分钟 minute(s), h 小时 hour(s), d 天 day(s), 周 week(s), 个月 "
+                            "month(s), 年 year(s))")});
 }
 
 // ---- actions and templates ------------------------------------------------------------------
@@ -732,11 +737,12 @@ BOOST_AUTO_TEST_CASE(parse_duration_accepts_units_from_largest_down) {
   BOOST_TEST(parse_duration("1h30m").value() == 90 * minutes_ms);
   BOOST_TEST(parse_duration("10d").value() == 10 * days_ms);
   BOOST_TEST(parse_duration("1d12h").value() == 36 * hours_ms);
+  BOOST_TEST(parse_duration("1h 30m").value() == 90 * minutes_ms);  // spaces between parts
   BOOST_TEST(parse_duration("0s").value() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(parse_duration_rejects_malformed) {
-  for (const char* bad : {"", "h", "10", "1.5h", "-1h", "1h 30m", "30m1h", "1h1h", "1x",
+  for (const char* bad : {"", "h", "10", "1.5h", "-1h", "1h 30", "30m1h", "1h1h", "1x", "3个月",
                           "99999999999999999999s", "9223372036854775807d"})
     BOOST_TEST(!parse_duration(bad).has_value(), bad);
 }

@@ -191,9 +191,10 @@ struct business_duration {
 
 // Parses `3 working days`, `1 working day`, `24 business hours`, `1 business hour`,
 // `90 business minutes`, `1 business minute`: a positive whole number, one or more spaces, then
-// the unit. Returns the value on success. On failure returns nullopt and sets `error`:
-//  - `error` empty: the text mentions neither "working" nor "business", so it is not a business
-//    duration at all (the caller goes on to try a plain duration such as `24h`);
+// the unit; or in Chinese `3个工作日`, `24个工作小时`, `90个工作分钟` (个 optional, spaces
+// optional). Returns the value on success. On failure returns nullopt and sets `error`:
+//  - `error` empty: the text mentions none of "working", "business" and "工作", so it is not a
+//    business duration at all (the caller goes on to try a plain duration such as `24h`);
 //  - `error` set: a malformed business duration, e.g. `expected a whole number first in
 //    'three working days' (like 3 working days or 90 business minutes)`, or `unknown unit
 //    'business days' (expected working days, business hours or business minutes)`.

@@ -585,9 +585,9 @@ class engine {
   }
 
   // Returns the due time, or nullopt when the timer does not start: a duration field holding a
-  // non-positive duration (a zero limit would fire at once and could loop at one instant), or
-  // business time with no working time within the calendar's horizon. Either way a running
-  // instance of the timer is stopped.
+  // non-positive duration (a zero limit would fire at once and could loop at one instant),
+  // business time with no working time within the calendar's horizon, or an `at:` instant not
+  // after now. Either way a running instance of the timer is stopped.
   std::optional<timestamp> start_timer(case_id c, const detail::flow_program& fl, timer_id t) {
     const detail::timer_def& td = fl.timers[t];
     std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
@@ -606,6 +606,21 @@ class engine {
   // calendar; with neither, `after` is calendar time. The calendar queries are O(log) and do
   // not allocate (calendar.hpp).
   std::optional<timestamp> timer_due(case_id c, const detail::timer_def& td) {
+    // `at:` an instant computed from the case (handed_over_at + 3个月), and `after:` calendar
+    // months (calendar_months.hpp). An instant not after now does not start the timer, like a
+    // zero limit: firing at once could loop at one instant.
+    if (td.clock == detail::timer_clock::at_time) [[unlikely]] {
+      const detail::flow_program& fl = flows_[cases_[c].flow];
+      const timestamp due = detail::evaluate(fl, td.at_expr, {case_fields(c), nullptr, now_});
+      if (due <= now_) return std::nullopt;
+      return due;
+    }
+    if (td.clock == detail::timer_clock::calendar_months) [[unlikely]] {
+      const detail::flow_program& fl = flows_[cases_[c].flow];
+      const timestamp due = detail::add_calendar_months(now_, td.business_amount, fl.utc_offset_minutes);
+      if (due <= now_) return std::nullopt;
+      return due;
+    }
     if (td.clock != detail::timer_clock::calendar_time) {
       std::uint16_t cal = td.calendar;
       if (td.calendar_field != no_id16)

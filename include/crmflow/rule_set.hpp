@@ -130,7 +130,10 @@ struct rules_source {
 // As load_rules, for several files held in memory, checked together as one set.
 CRMFLOW_EXPORT load_result load_rules_from_sources(const std::vector<rules_source>& sources);
 
-// Parses a duration as written in rules ("90s", "10m", "1h30m", "10d"). nullopt if malformed.
+// Parses a duration as written in rules: "90s", "10m", "1h30m", "10d", in words ("24 hours",
+// "1 hour 30 minutes", "2 weeks") or in Chinese ("24小时", "10分钟", "3天", "1小时30分钟",
+// "2周"). nullopt if malformed, and for calendar months and years ("3个月", "1 year"), which
+// have no fixed length (docs/rules.md, Durations). No allocation.
 CRMFLOW_EXPORT std::optional<duration> parse_duration(std::string_view text);
 
 }  // namespace crmflow

@@ -427,9 +427,73 @@ calendar calendar_builder::build() const {
 // ---------------------------------------------------------------------------------------------
 // business durations
 
+namespace {
+
+// `3个工作日`, `24个工作小时`, `90个工作分钟` (个 may be left out, spaces may separate the number
+// and the unit): the same limits as `3 working days` and so on.
+std::optional<business_duration> parse_chinese_business_duration(std::string_view text,
+                                                                 std::string& error) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  const std::string_view t = trim(text);
+  std::size_t i = 0;
+  std::int64_t amount = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+    if (__builtin_mul_overflow(amount, std::int64_t{10}, &amount) ||
+        __builtin_add_overflow(amount, std::int64_t{t[i] - '0'}, &amount)) {
+      error = "'" + std::string(text) + "' is too long";
+      return std::nullopt;
+    }
+    ++i;
+  }
+  if (i == 0) {
+    error = "expected a whole number first in '" + std::string(text) +
+            "' (like 3个工作日 or 90个工作分钟)";
+    return std::nullopt;
+  }
+  const std::string_view unit = trim(t.substr(i));
+  struct known {
+    std::string_view text;
+    business_duration::unit kind;
+    std::int64_t scale;
+  };
+  static constexpr known units[] = {
+      {"个工作日", business_duration::unit::working_days, 1},
+      {"工作日", business_duration::unit::working_days, 1},
+      {"個工作日", business_duration::unit::working_days, 1},
+      {"个工作小时", business_duration::unit::business_time, hours_ms},
+      {"工作小时", business_duration::unit::business_time, hours_ms},
+      {"個工作小時", business_duration::unit::business_time, hours_ms},
+      {"工作小時", business_duration::unit::business_time, hours_ms},
+      {"个工作分钟", business_duration::unit::business_time, minutes_ms},
+      {"工作分钟", business_duration::unit::business_time, minutes_ms},
+      {"個工作分鐘", business_duration::unit::business_time, minutes_ms},
+      {"工作分鐘", business_duration::unit::business_time, minutes_ms},
+  };
+  for (const known& u : units) {
+    if (unit != u.text) continue;
+    business_duration out{u.kind, 0};
+    if (__builtin_mul_overflow(amount, u.scale, &out.amount)) {
+      error = "'" + std::string(text) + "' is too long";
+      return std::nullopt;
+    }
+    return out;
+  }
+  error = (unit.empty() ? "missing unit after '" + std::string(t.substr(0, i)) + "'"
+                        : "unknown unit '" + std::string(unit) + "'") +
+          " (expected 个工作日, 个工作小时 or 个工作分钟)";
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<business_duration> parse_business_duration(std::string_view text,
                                                          std::string& error) {
   error.clear();
+  if (text.find("工作") != std::string_view::npos) return parse_chinese_business_duration(text, error);
   if (text.find("working") == std::string_view::npos &&
       text.find("business") == std::string_view::npos)
     return std::nullopt;

@@ -101,6 +101,15 @@ std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
   out += ' ';
   if (td.after_field != no_id16) {
     out += fl.fields[td.after_field].name;
+  } else if (td.clock == detail::timer_clock::at_time) {
+    out += "at ";
+    out += td.at_text;
+  } else if (td.clock == detail::timer_clock::calendar_months) {
+    const bool years = td.business_amount % 12 == 0;
+    const std::int64_t n = years ? td.business_amount / 12 : td.business_amount;
+    out += std::to_string(n);
+    out += years ? " year" : " month";
+    if (n != 1) out += 's';
   } else if (td.clock == detail::timer_clock::working_days) {
     out += std::to_string(td.business_amount);
     out += td.business_amount == 1 ? " working day" : " working days";

@@ -127,8 +127,10 @@ void read_timer_calendar(const ynode& node, const ynode* after, const std::strin
   }
   t.calendar_field = no_id16;
   set.uses.push_back({flow, timer, node.text, file, node.line, node.column});
-  if (after && after->is_scalar() && t.clock == detail::timer_clock::calendar_time &&
-      (t.after > 0 || t.after_field != no_id16))
+  const bool business = t.clock == detail::timer_clock::business_time ||
+                        t.clock == detail::timer_clock::working_days;
+  if (after && after->is_scalar() && !business &&
+      (t.after > 0 || t.after_field != no_id16 || t.clock != detail::timer_clock::calendar_time))
     error(node, twhere + " has 'calendar: " + node.text + "', but its 'after' (" + after->text +
                     ") is calendar time, which no calendar changes; write business time such "
                     "as '24 business hours' or '3 working days', or remove 'calendar'");
@@ -166,8 +168,10 @@ std::vector<raw_value> resolve_calendars(calendar_set& set,
       }
       auto f = by_name.find(u.flow);
       if (f == by_name.end()) continue;
-      if (u.timer == no_id16)
+      if (u.timer == no_id16) {
         f->second->calendar = cal;
+        f->second->utc_offset_minutes = set.calendars[cal].utc_offset_minutes();
+      }
       else
         f->second->timers.at(u.timer).calendar = cal;
     }
@@ -179,7 +183,8 @@ std::vector<raw_value> resolve_calendars(calendar_set& set,
     if (u.timer != no_id16) own.emplace(u.flow, u.timer);
   for (auto& f : flows)
     for (std::size_t t = 0; t < f.timers.size(); ++t)
-      if (f.timers[t].clock != detail::timer_clock::calendar_time &&
+      if ((f.timers[t].clock == detail::timer_clock::business_time ||
+           f.timers[t].clock == detail::timer_clock::working_days) &&
           !own.count({f.name, static_cast<std::uint16_t>(t)}))
         f.timers[t].calendar = f.calendar;
 

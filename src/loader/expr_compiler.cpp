@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "crmflow/rule_set.hpp"  // parse_duration
+#include "crmflow/rule_set.hpp"
+#include "loader/duration_text.hpp"
 
 namespace crmflow::loader {
 namespace {
@@ -36,6 +37,21 @@ std::size_t utf8_length(unsigned char c) noexcept {
   return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 }
 
+bool is_high(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
+
+// After a number and spaces: the length of an English unit word at `i` (`3 months`,
+// `1 hour 30 minutes`), or 0. Only unit words join a number, so `n == 3 and x` stays apart.
+std::size_t unit_word_at(std::string_view s, std::size_t i) noexcept {
+  std::size_t j = i;
+  while (j < s.size() && is_alpha(s[j])) ++j;
+  if (j < s.size() && (is_digit(s[j]) || s[j] == '_')) return 0;
+  const std::string_view w = s.substr(i, j - i);
+  for (std::string_view u : {"second", "seconds", "min", "minute", "minutes", "hour", "hours",
+                             "day", "days", "week", "weeks", "month", "months", "year", "years"})
+    if (w == u) return j - i;
+  return 0;
+}
+
 bool lex(std::string_view s, std::vector<token>& out, expr_error& error) {
   std::size_t i = 0;
   while (true) {
@@ -52,9 +68,29 @@ bool lex(std::string_view s, std::vector<token>& out, expr_error& error) {
     } else if (is_digit(c)) {
       while (i < s.size() && is_digit(s[i])) ++i;
       tok kind = tok::number;
-      if (i < s.size() && (is_alpha(s[i]) || s[i] == '.' || s[i] == '_')) {
+      if (i < s.size() && (is_alpha(s[i]) || s[i] == '.' || s[i] == '_' || is_high(s[i]))) {
+        // `24h`, `1h30m`, `24小时`, `3个月`: the unit is written right after the number.
         kind = tok::duration;
-        while (i < s.size() && (is_word(s[i]) || s[i] == '.')) ++i;
+        while (i < s.size() && (is_word(s[i]) || s[i] == '.' || is_high(s[i]))) ++i;
+      } else {
+        // `3 months`, `1 hour 30 minutes`: numbers and unit words apart.
+        while (true) {
+          std::size_t j = i;
+          while (j < s.size() && s[j] == ' ') ++j;
+          const std::size_t w = j < s.size() ? unit_word_at(s, j) : 0;
+          if (w == 0) break;
+          kind = tok::duration;
+          i = j + w;
+          std::size_t k = i;
+          while (k < s.size() && s[k] == ' ') ++k;
+          std::size_t d = k;
+          while (d < s.size() && is_digit(s[d])) ++d;
+          if (d == k) break;
+          std::size_t e = d;
+          while (e < s.size() && s[e] == ' ') ++e;
+          if (e >= s.size() || unit_word_at(s, e) == 0) break;
+          i = d;
+        }
       }
       out.push_back({kind, start, s.substr(start, i - start)});
     } else if (c == '\'' || c == '"') {
@@ -108,7 +144,8 @@ bool lex(std::string_view s, std::vector<token>& out, expr_error& error) {
 // ---- syntax tree ----------------------------------------------------------------------------
 
 enum class nk {
-  field, data, now, literal, name, compare, arith, not_, and_, or_, in, shift
+  field, data, now, literal, name, compare, arith, not_, and_, or_, in, shift,
+  months  // calendar months (`3个月`, value = months): only as `timestamp ± months`
 };
 
 struct node {
@@ -337,12 +374,13 @@ struct parser {
         return number(t, false);
       case tok::duration: {
         ++pos;
-        const auto d = parse_duration(t.text);
-        if (!d)
-          return fail(t.offset, "bad duration '" + std::string(t.text) +
-                                    "' (expected a number and a unit s, m, h or d, like 24h)"),
-                 -1;
-        return literal(t, *d, value_type::duration, t.offset + t.text.size());
+        duration_error why;
+        const auto d = parse_duration_text(t.text, why);
+        if (!d) return fail(t.offset + why.offset, bad_duration_message(t.text, why)), -1;
+        const int n = literal(t, d->amount, value_type::duration, t.offset + t.text.size());
+        if (n >= 0 && d->kind == duration_text::unit_kind::months)
+          nodes[static_cast<std::size_t>(n)].kind = nk::months;
+        return n;
       }
       case tok::string: {
         ++pos;
@@ -546,11 +584,11 @@ struct checker {
       }
       case value_type::duration: {
         if (t.kind != tok::duration && t.kind != tok::number) break;
-        const auto d = parse_duration(t.text);
-        if (!d)
-          return fail(t.offset, "bad duration '" + std::string(t.text) +
-                                    "' (expected a number and a unit s, m, h or d, like 24h)");
-        value = *d;
+        duration_error why;
+        const auto d = parse_duration_text(t.text, why);
+        if (!d) return fail(t.offset + why.offset, bad_duration_message(t.text, why));
+        if (d->kind != duration_text::unit_kind::fixed) return months_alone(t.offset, t.text);
+        value = d->amount;
         return true;
       }
       case value_type::timestamp:
@@ -560,9 +598,17 @@ struct checker {
                               " value");
   }
 
+  bool months_alone(std::size_t offset, std::string_view text) {
+    return fail(offset, "'" + std::string(text) + "' is calendar months, which have no fixed "
+                        "length: they can only be added to or subtracted from a timestamp, as "
+                        "in handed_over_at + " + std::string(text));
+  }
+
   bool check(int i) {
     node& n0 = at(i);
     switch (n0.kind) {
+      case nk::months:
+        return months_alone(n0.offset, p.src.substr(n0.begin, n0.end - n0.begin));
       case nk::literal:
       case nk::now:
       case nk::shift:
@@ -626,6 +672,22 @@ struct checker {
         return true;
       }
       case nk::arith: {
+        if (at(n0.rhs).kind == nk::months) {
+          // timestamp ± calendar months, counted on the flow's local calendar.
+          if (!check(n0.lhs)) return false;
+          node& n = at(i);
+          const node& l = at(n.lhs);
+          if (l.unresolved) return unknown_name(l, nullptr);
+          if (l.type.type != value_type::timestamp)
+            return fail(n.offset, "type mismatch: calendar months can only be added to or "
+                                  "subtracted from a timestamp, but '" + source(l) + "' is " +
+                                  describe(l.type, flow, false));
+          const std::int64_t months = at(n.rhs).value;
+          n.value = n.code == op::add ? months : -months;
+          n.code = op::add_months;
+          n.type = {value_type::timestamp, no_id32};
+          return true;
+        }
         if (!check(n0.lhs) || !check(at(i).rhs)) return false;
         node& n = at(i);
         node& l = at(n.lhs);
@@ -723,8 +785,15 @@ struct emitter {
         gen(n.lhs);
         emit({op::not_, 0, 0, 0});
         break;
+      case nk::months:
+        break;  // only under an add_months arith node, which carries the count
       case nk::compare:
       case nk::arith:
+        if (n.code == op::add_months) {
+          gen(n.lhs);
+          emit({op::add_months, 0, 0, n.value});
+          break;
+        }
         gen(n.lhs);
         gen(n.rhs);
         emit({n.code, 0, 0, 0});

@@ -17,6 +17,7 @@
 
 #include "crmflow/rule_set.hpp"
 #include "loader/business_time.hpp"
+#include "loader/duration_text.hpp"
 #include "loader/expr_compiler.hpp"
 #include "loader/kpi_loader.hpp"
 #include "loader/optimize.hpp"
@@ -71,9 +72,12 @@ std::optional<value_type> parse_type_name(std::string_view s) {
   return std::nullopt;
 }
 
-std::string bad_duration(std::string_view text) {
-  return "bad duration '" + std::string(text) +
-         "' (expected a number and a unit s, m, h or d, like 24h)";
+// Calendar months where a fixed length is needed (a duration field, a literal).
+std::string months_not_a_duration(std::string_view text) {
+  return "'" + std::string(text) +
+         "' is calendar months, which have no fixed length: write it in a timer's 'after' or "
+         "add it to a timestamp (handed_over_at + " + std::string(text) +
+         "), or give a duration such as 90d";
 }
 
 // The keys found in a map node, after checking them against what is allowed there.
@@ -490,12 +494,17 @@ class file_loader {
                                        "event data, now, or arithmetic)");
         return std::nullopt;
       case value_type::duration: {
-        auto d = parse_duration(s);
+        duration_error why;
+        auto d = parse_duration_text(s, why);
         if (!d) {
-          error(n, bad_duration(s));
+          error_in(n, why.offset, bad_duration_message(s, why));
           return std::nullopt;
         }
-        return *d;
+        if (d->kind != duration_text::unit_kind::fixed) {
+          error(n, months_not_a_duration(s));
+          return std::nullopt;
+        }
+        return d->amount;
       }
     }
     return std::nullopt;
@@ -656,7 +665,7 @@ class file_loader {
     for (const ynode& item : list->items) {
       if (!expect_kind(item, ynode_kind::map, "a timer of " + where)) continue;
       keys k = read_keys(item, "a timer of " + where,
-                         {"name", "after", "calendar", "event", "do"});
+                         {"name", "after", "at", "calendar", "event", "do"});
       const ynode* name = k.get("name");
       if (!name) {
         error(item, "a timer of " + where + " is missing the key 'name'");
@@ -683,9 +692,19 @@ class file_loader {
       t.column = item.column;
       t.calendar_field = flow_->calendar_field;
       const ynode* after = k.get("after");
+      const ynode* at = k.get("at");
       const ynode* calendar = k.get("calendar");
-      if (!after) {
-        error(item, twhere + " is missing the key 'after'");
+      if (after && at) {
+        error(*k.key("at"), twhere + " has both 'after' and 'at'; use one");
+      } else if (at) {
+        read_at(*at, twhere, t);
+        if (calendar)
+          error(*calendar, twhere + " has 'calendar: " + calendar->text +
+                               "', but an 'at' instant is the same on every calendar; remove "
+                               "'calendar'");
+        calendar = nullptr;
+      } else if (!after) {
+        error(item, twhere + " is missing the key 'after' (a time limit) or 'at' (an instant)");
       } else if (expect_kind(*after, ynode_kind::scalar, "'after' of " + twhere)) {
         if (!read_business_after(*after, twhere, calendar || flow_calendar_in_scope_, t,
                                  reporter()))
@@ -742,16 +761,48 @@ class file_loader {
       t.after_field = it->second;
       return;
     }
-    auto d = parse_duration(s);
+    duration_error why;
+    auto d = parse_duration_text(s, why);
     if (!d) {
-      error(after, bad_duration(s));
+      // A timer's limit may also be business time: say so where the units are listed.
+      if (why.message.starts_with("unknown unit") && why.message.ends_with(")") &&
+          why.message.find("accepted units") != std::string::npos) {
+        why.message.pop_back();
+        why.message += "; business time: 个工作日 working day(s), 个工作小时 business hour(s), "
+                       "个工作分钟 business minute(s))";
+      }
+      error_in(after, why.offset, bad_duration_message(s, why));
       return;
     }
-    if (*d <= 0) {
+    if (d->amount <= 0) {
       error(after, "time limit must be positive");
       return;
     }
-    t.after = *d;
+    if (d->kind == duration_text::unit_kind::months) {
+      // Counted on the calendar when the timer starts (calendar_months.hpp).
+      t.clock = detail::timer_clock::calendar_months;
+      t.business_amount = d->amount;
+      return;
+    }
+    t.after = d->amount;
+  }
+
+  // `at:` a timestamp expression over the case's fields and `now` (the time the timer starts),
+  // such as `handed_over_at + 3个月`. There is no event at that moment, so no `event.x`.
+  void read_at(const ynode& at, const std::string& twhere, detail::timer_def& t) {
+    if (!expect_kind(at, ynode_kind::scalar, "'at' of " + twhere)) return;
+    const expr_type want{value_type::timestamp, no_id32};
+    auto c = compile_expr(at, nullptr, "'at' of " + twhere, want);
+    if (!c) return;
+    if (!(c->type == want)) {
+      error(at, "'at' of " + twhere + " must be a timestamp (an instant, such as "
+                "handed_over_at + 3个月), but '" + at.text + "' is " +
+                describe(c->type, *flow_, false));
+      return;
+    }
+    t.clock = detail::timer_clock::at_time;
+    t.at_expr = c->start;
+    t.at_text = at.text;
   }
 
   // ---- bodies -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "crmflow/detail/calendar_months.hpp"
 #include "crmflow/detail/program.hpp"
 
 namespace crmflow::detail {
@@ -60,6 +61,9 @@ inline std::int64_t evaluate(const flow_program& flow, std::uint32_t start,
       case op::jump_true:
         if (stack[sp - 1] != 0) pc = code + pc->b - 1;
         else --sp;
+        break;
+      case op::add_months:
+        stack[sp - 1] = add_calendar_months(stack[sp - 1], pc->imm, flow.utc_offset_minutes);
         break;
       case op::ret: return stack[sp - 1];
     }

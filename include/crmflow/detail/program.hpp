@@ -25,6 +25,7 @@ enum class op : std::uint8_t {
   jump_false,  // if top == 0 jump to b (keeping top), else pop
   jump_true,   // if top != 0 jump to b (keeping top), else pop
   ret,         // result is top
+  add_months,  // pop a timestamp, push it plus imm calendar months in flow.utc_offset_minutes
 };
 
 struct instr {
@@ -194,6 +195,9 @@ enum class timer_clock : std::uint8_t {
   calendar_time,  // `24h`, or a duration field
   business_time,  // `24 business hours`: business_amount is milliseconds of working time
   working_days,   // `3 working days`: business_amount is a number of working days
+  calendar_months,  // `3 months`, `1年`: business_amount is a number of calendar months,
+                    // counted in the flow's utc_offset_minutes (calendar_months.hpp)
+  at_time,        // `at: <timestamp expression>`: at_expr, evaluated when the timer starts
 };
 
 inline constexpr std::uint16_t no_calendar = 0xFFFF;
@@ -213,6 +217,8 @@ struct timer_def {
   std::int64_t business_amount = 0;
   std::uint16_t calendar = no_calendar;   // index into rule_set::calendars()
   field_id calendar_field = no_id16;      // a string field naming a calendar
+  std::uint32_t at_expr = no_expr;    // timer_clock::at_time: the instant the timer is due
+  std::string at_text;                // `at:` as written, for graphs
   event_id event = no_id16;           // posted to the case when the timer fires
   action_range actions;               // run when the timer fires, before the event
   int line = 0;
@@ -267,6 +273,9 @@ struct flow_program {
   state_id initial = 0;
   std::uint16_t calendar = no_calendar;  // `calendar:`, index into rule_set::calendars()
   field_id calendar_field = no_id16;     // `calendar_field:`
+  // The zone calendar months are counted in (`x + 3个月`, `after: 1 year`): the utc_offset of
+  // the flow's `calendar:`, +08:00 without one.
+  int utc_offset_minutes = 480;
 
   std::vector<field_def> fields;
   std::vector<event_def> events;
