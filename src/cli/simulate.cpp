@@ -452,6 +452,14 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   std::optional<case_id> id;
   if (const auto c = cases_.find(*case_name); c != cases_.end()) id = c->second;
   else id = eng().find_case(*case_name);
+  // A trigger may open the case at a deadline between the previous line and this one: fire
+  // those first (as posting would), then look again.
+  // A refusal fires them all the same (refuse), so an unknown case costs no extra input.
+  if (!id && *at >= eng().now() && *at > std::numeric_limits<timestamp>::min()) {
+    if (!advance(*at - 1)) return;
+    id = eng().find_case(*case_name);
+    if (!id) return writer_.rejected(*at, *case_name, event_name, status::unknown_case);
+  }
   if (!id) return refuse(*at, *case_name, event_name, status::unknown_case);
   const flow_id f = eng().case_flow(*id);
   const auto e = names_[f].events.find(std::string_view(event_name));
