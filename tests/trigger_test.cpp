@@ -199,10 +199,10 @@ BOOST_AUTO_TEST_CASE(bad_count_window_cooldown_and_unknown_keys) {
                 "    count: 0\n    window: 30x\n    cooldown: -1d\n    alarm: {name: a, message: m}\n"
                 "    every: 3\n",
                 {err(31, 12, "bad count '0' for trigger 't' (expected a whole number from 1 to 1000)"),
-                 err(32, 13, "bad window '30x' (expected a positive duration: a number and a unit s, "
-                             "m, h or d, like 30d)"),
-                 err(33, 15, "bad cooldown '-1d' (expected a positive duration: a number and a unit s, "
-                             "m, h or d, like 30d)"),
+                 err(32, 13, "bad window '30x' (expected a positive duration, like 30d, 30天 or 30 "
+                             "days)"),
+                 err(33, 15, "bad cooldown '-1d' (expected a positive duration, like 30d, 30天 or 30 "
+                             "days)"),
                  err(35, 5, "unknown key 'every' in trigger 't' (expected one of: label, on, if, key, "
                             "distinct, count, window, cooldown, alarm, open_case)")});
 }

@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(spellings_in_every_place_load) {
                                        "          - {name: t2, after: 1 year, event: late}\n"
                                        "          - {name: t3, after: 90分钟, event: late}\n"
                                        "          - {name: t4, at: h + 1年6个月, event: late}\n",
-                                       "d < 1小时30分钟 and e == 1 day and h + 3 months > now"));
+                                       "d < 1小时30分钟 and e == 1 day and h + 3 months > now and d != 2 小时"));
   const detail::flow_program& f = rules->flow(0);
   BOOST_TEST(f.fields[2].initial == 24 * h);
   BOOST_TEST((f.timers[0].clock == detail::timer_clock::calendar_months));
@@ -235,6 +235,28 @@ BOOST_AUTO_TEST_CASE(spellings_in_every_place_load) {
   BOOST_TEST((f.timers[3].clock == detail::timer_clock::at_time));
   BOOST_TEST(f.timers[3].at_text == "h + 1年6个月");
   BOOST_TEST(f.utc_offset_minutes == 480);
+}
+
+BOOST_AUTO_TEST_CASE(trigger_windows_and_cooldowns_take_chinese_units) {
+  const auto rules = load_ok(R"(flows:
+  f:
+    fields: {k: {type: string}}
+    events: {go: }
+    initial: a
+    states:
+      a: {on: {go: {to: z}}}
+      z: {final: true}
+triggers:
+  t:
+    on: {flow: f, event: go}
+    key: k
+    count: 3
+    window: 30天
+    cooldown: 1周
+    alarm: {name: x, message: m}
+)");
+  BOOST_TEST(rules->triggers().at(0).window == 30 * d);
+  BOOST_TEST(rules->triggers().at(0).cooldown == 7 * d);
 }
 
 BOOST_AUTO_TEST_CASE(bad_units_point_at_the_unit) {

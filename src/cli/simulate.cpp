@@ -128,7 +128,7 @@ std::optional<raw_value> convert(Interner& eng, const detail::flow_program& fl, 
       if (j.is_string()) {
         if (auto d = parse_duration(j.get_ref<const std::string&>())) return *d;
         error = "bad duration " + j.dump(-1, ' ', false, json::error_handler_t::replace) +
-                " (expected like 90s, 10m, 24h, 1d12h)";
+                " (expected like 90s, 10m, 24h, 1d12h, 24小时, 3天 or 24 hours)";
         return std::nullopt;
       }
       error = "expected a duration string like \"24h\"";

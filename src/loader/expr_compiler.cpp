@@ -39,10 +39,14 @@ std::size_t utf8_length(unsigned char c) noexcept {
 
 bool is_high(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
 
-// After a number and spaces: the length of an English unit word at `i` (`3 months`,
-// `1 hour 30 minutes`), or 0. Only unit words join a number, so `n == 3 and x` stays apart.
+// After a number and spaces: the length of a unit word at `i` (`3 months`, `1 hour 30
+// minutes`, `24 小时`), or 0. Only unit words join a number, so `n == 3 and x` stays apart.
 std::size_t unit_word_at(std::string_view s, std::size_t i) noexcept {
   std::size_t j = i;
+  if (is_high(s[i])) {  // `24 小时`: Chinese text after a number can only be its unit
+    while (j < s.size() && is_high(s[j])) ++j;
+    return j - i;
+  }
   while (j < s.size() && is_alpha(s[j])) ++j;
   if (j < s.size() && (is_digit(s[j]) || s[j] == '_')) return 0;
   const std::string_view w = s.substr(i, j - i);

@@ -185,7 +185,7 @@ class trigger_walker {
     auto d = parse_duration(n.text);
     if (!d || *d <= 0) {
       error(n, "bad " + what + " '" + n.text +
-                   "' (expected a positive duration: a number and a unit s, m, h or d, like 30d)");
+                   "' (expected a positive duration, like 30d, 30天 or 30 days)");
       return std::nullopt;
     }
     return d;
