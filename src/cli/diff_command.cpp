@@ -77,6 +77,10 @@ std::string calendar_name(const rule_set& rules, std::uint16_t c) {
 // How long a timer runs, as rules say it.
 std::string after_text(const rule_set& rules, const flow_program& fl, const detail::timer_def& t) {
   std::string out;
+  if (t.clock == detail::timer_clock::at_time) return "at " + t.at_text;
+  if (t.clock == detail::timer_clock::calendar_months)
+    return t.business_amount % 12 == 0 ? std::to_string(t.business_amount / 12) + " calendar years"
+                                        : std::to_string(t.business_amount) + " calendar months";
   if (t.after_field != no_id16) {
     out = "the duration in field " + fl.fields[t.after_field].name;
   } else if (t.clock == detail::timer_clock::business_time) {
