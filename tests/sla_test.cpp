@@ -618,9 +618,38 @@ BOOST_AUTO_TEST_CASE(snapshot_of_an_older_layout_and_a_changed_clock_table) {
   BOOST_TEST(!static_cast<bool>(s));
   BOOST_TEST((s.code() == store_code::invalid));
   // The layout before clocks is refused for rules that have clocks.
-  bytes.replace(0, 8, "CRMFSNP1");
+  bytes.replace(0, 8, "CRMFSNP2");
   engine third(w.rules);
   BOOST_TEST(!static_cast<bool>(decode_engine(bytes, third)));
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_of_the_layout_before_clocks_still_reads_without_clocks) {
+  const auto rules = crmflow_test::load_ok(R"(flows:
+  f:
+    fields:
+      n: {type: int}
+    events:
+      go:
+    initial: a
+    states:
+      a:
+        on:
+          go: {to: b}
+      b: {final: true}
+)");
+  engine e(rules);
+  BOOST_TEST_REQUIRE(e.create_case(0, "x", t0).accepted());
+  const std::string v2 = encode_engine(e);
+  // CRMFSNP2: the same bytes without the flow table's clock count (u16 after the field types).
+  std::string v1 = v2;
+  v1.replace(0, 8, "CRMFSNP2");
+  const std::size_t clock_count = 8 + 8 + 4 + 4 + 1 + 4 + 1;
+  BOOST_TEST_REQUIRE(v1.substr(clock_count, 2) == std::string(2, '\0'));
+  v1.erase(clock_count, 2);
+  engine back(rules);
+  const store_status st = decode_engine(v1, back);
+  BOOST_TEST_REQUIRE(st.ok(), st.message());
+  BOOST_TEST((encode_engine(back) == v2));
 }
 
 namespace {
