@@ -13,6 +13,8 @@
 #include <crmflow/store.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "month_inputs.hpp"
 
@@ -103,6 +105,44 @@ class failing_store final : public store {
  private:
   std::unique_ptr<store> inner_;
 };
+
+// The bundled complaint flow with SLA clocks added: one on every case (paused while a plan
+// waits, with a warning and a three-level ladder) and one on major complaints whose limit is a
+// duration field that reclassification sets again while it runs.
+std::shared_ptr<const rule_set> clocked_complaint_rules() {
+  static std::shared_ptr<const rule_set> rules = [] {
+    std::ifstream in(CRMFLOW_SOURCE_DIR "/rules/complaint.yaml", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t at = text.find("\n    timers:\n");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    text.insert(at + 1, R"(    clocks:
+      handling:
+        limit: 24h
+        start: {enter: received}
+        pause: {enter: planned}
+        resume: {exit: planned}
+        stop: {enter: [resolved, closed]}
+        warn_at: 80%
+        on_warning:
+          - notify: "{receiver}"
+            message: "投诉 {case} 处理时限已用80%"
+        ladder:
+          - {at: 100%, do: [{alarm: sla_breach, to: area_manager, message: "投诉 {case} 超时"}]}
+          - {at: 200%, do: [{alarm: sla_breach_2x, to: head_of_department, message: "投诉 {case} 超时两倍"}]}
+          - {at: 300%, do: [{alarm: sla_breach_3x, to: leadership_group, message: "投诉 {case} 超时三倍"}]}
+      major_solution:
+        limit: solution_time_left
+        start: {event: [classify, reclassify_major], if: level == major}
+        stop: {enter: [resolved, closed]}
+)");
+    load_result r = load_rules_from_string(text, "complaint.yaml");
+    std::string diags;
+    for (const diagnostic& x : r.diagnostics) diags += to_string(x) + "\n";
+    BOOST_TEST_REQUIRE(r.ok(), diags);
+    return r.rules;
+  }();
+  return rules;
+}
 
 }  // namespace
 
@@ -464,4 +504,54 @@ BOOST_AUTO_TEST_CASE(recovery_refuses_a_damaged_journal) {
   BOOST_TEST((d.status.code() == store_code::corrupted));
   BOOST_TEST(d.status.seq() == 17u);
   BOOST_TEST(!d.engine);
+}
+
+BOOST_AUTO_TEST_CASE(recovery_with_sla_clocks_is_exact_and_continues_identically) {
+  temp_dir dir;
+  engine reference(clocked_complaint_rules());
+  auto read_ref = [&]() -> const engine& { return reference; };
+  const std::size_t part = month().size() / 2;
+  run(reference, read_ref, 0, part);
+  {
+    durable_options o;
+    o.snapshot_every = 37;  // snapshots land between a clock's pause and its resume, and mid-run
+    open_durable_result d = durable_engine::open(clocked_complaint_rules(), open_or_fail(dir.db()), {}, o);
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    run(*d.engine, read, 0, part);
+    BOOST_TEST(d.engine->last_snapshot_status().ok());
+    BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+  }
+  open_durable_result d = durable_engine::open(clocked_complaint_rules(), open_or_fail(dir.db()));
+  BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+  const std::string recovered = encode_engine(d.engine->state());
+  BOOST_TEST((recovered == encode_engine(reference)));
+  engine copy(clocked_complaint_rules());
+  BOOST_TEST_REQUIRE(decode_engine(recovered, copy).ok());
+  BOOST_TEST((encode_engine(copy) == recovered));
+
+  auto read = [&]() -> const engine& { return d.engine->state(); };
+  run(*d.engine, read, part, month().size());
+  run(reference, read_ref, part, month().size());
+  BOOST_TEST((encode_engine(d.engine->state()) == encode_engine(reference)));
+
+  // The month really moved the clocks: pauses, breaches up the ladder, limits from the field.
+  const engine& e = d.engine->state();
+  const flow_id f = *e.rules().find_flow("complaint");
+  const clock_id handling = *e.rules().find_clock(f, "handling");
+  const clock_id major = *e.rules().find_clock(f, "major_solution");
+  std::size_t paused = 0, breached = 0, escalated = 0, majors = 0;
+  for (case_id c = 0; c < e.case_count(); ++c) {
+    if (e.case_flow(c) != f) continue;
+    const clock_status st = e.read_clock(c, handling);
+    BOOST_TEST((st.phase != clock_phase::idle));
+    paused += st.paused > 0;
+    breached += st.level >= 1;
+    escalated += st.level >= 2;
+    majors += e.read_clock(c, major).phase != clock_phase::idle;
+  }
+  BOOST_TEST(paused > 0u);
+  BOOST_TEST(breached > 0u);
+  BOOST_TEST(escalated > 0u);
+  BOOST_TEST(majors > 0u);
 }

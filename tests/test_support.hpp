@@ -167,6 +167,13 @@ class recorder final : public observer {
     timers_fired.push_back(r.timer);
     add(r.at, "deadline", case_label(e, r.id), e.rules().flow(r.flow).timers[r.timer].name);
   }
+  void on_clock(const engine& e, const clock_record& r) override {
+    std::string text = e.rules().flow(r.flow).clocks[r.clock].name + " " + std::string(to_string(r.what));
+    if (r.what == clock_event::breach) text += " level=" + std::to_string(r.level);
+    text += " elapsed=" + format_duration(r.elapsed) + " paused=" + format_duration(r.paused) +
+            " limit=" + format_duration(r.limit);
+    add(r.at, "clock", case_label(e, r.id), text);
+  }
   void on_rejected(const engine& e, const rejection_record& r) override {
     std::string event = "#" + std::to_string(r.event);
     if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())

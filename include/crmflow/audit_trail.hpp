@@ -76,6 +76,7 @@ class audit_recorder final : public observer {
   CRMFLOW_EXPORT void on_notify(const engine& e, const notify_record& r) override;
   CRMFLOW_EXPORT void on_alarm(const engine& e, const alarm_record& r) override;
   CRMFLOW_EXPORT void on_deadline(const engine& e, const deadline_record& r) override;
+  CRMFLOW_EXPORT void on_clock(const engine& e, const clock_record& r) override;
   CRMFLOW_EXPORT void on_rejected(const engine& e, const rejection_record& r) override;
   CRMFLOW_EXPORT void on_timer(const engine& e, const timer_record& r) override;
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "crmflow/clock.hpp"
+#include "crmflow/detail/clock_lifecycle.hpp"
 #include "crmflow/detail/deadline_queue.hpp"
 #include "crmflow/detail/decision.hpp"
 #include "crmflow/detail/eval.hpp"
@@ -88,6 +89,49 @@ struct scheduled_deadline {
   timer_id timer;
   timestamp due;
   std::uint64_t order;
+};
+
+// ---- SLA clocks (docs/rules.md, SLA clocks) ---------------------------------------------------
+
+enum class clock_phase : std::uint8_t { idle, running, paused, stopped };
+
+constexpr std::string_view to_string(clock_phase p) noexcept {
+  switch (p) {
+    case clock_phase::idle: return "idle";
+    case clock_phase::running: return "running";
+    case clock_phase::paused: return "paused";
+    case clock_phase::stopped: return "stopped";
+  }
+  return "?";
+}
+
+// One clock of one case as saved (snapshot.hpp) and restored. `since`: when the current running
+// or paused stretch began (the stop instant once stopped); `elapsed` / `paused`: the counted
+// time of the running / paused stretches before it; `marks`: warnings and ladder levels
+// reached, in the clock's order; `limit`: the limit in force; `calendar`: the calendar that
+// counts (an index into rule_set::calendars(), or detail::no_calendar: calendar time).
+struct clock_state {
+  clock_phase phase = clock_phase::idle;
+  std::uint16_t marks = 0;
+  std::uint16_t calendar = detail::no_calendar;
+  timestamp since = 0;
+  duration elapsed = 0;
+  duration paused = 0;
+  duration limit = 0;
+
+  friend bool operator==(const clock_state&, const clock_state&) = default;
+};
+
+// A clock as it reads at the engine's now().
+struct clock_status {
+  clock_phase phase = clock_phase::idle;
+  duration elapsed = 0;     // counted running time (working time when a calendar counts)
+  duration paused = 0;      // counted paused time, likewise
+  duration limit = 0;       // the limit in force; 0 or less: none (a duration field not set)
+  duration remaining = 0;   // max(limit - elapsed, 0)
+  bool warned = false;      // the warning (warn_at) was reached
+  std::uint16_t level = 0;  // the highest ladder level reached: 0 none, 1 the breach, 2, 3...
+  std::optional<timestamp> next_due;  // running: when the next warning or level falls due
 };
 
 struct engine_options {
@@ -175,6 +219,8 @@ class engine {
       fields_.push_back(init && init->has(static_cast<std::uint16_t>(i)) ? init->get(static_cast<std::uint16_t>(i))
                                                                          : fl.fields[i].initial);
     timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    rec.clocks = static_cast<std::uint32_t>(clocks_.size());
+    clocks_.resize(clocks_.size() + fl.clocks.size());
     cases_.push_back(rec);
     names_.emplace_back(name);
     if (!name.empty()) by_name_.emplace(std::string(name), id);
@@ -182,6 +228,7 @@ class engine {
     notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial, opened_by_, opened_trigger_}); });
     emitted_ = 0;
     run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
+    if (!fl.clocks.empty()) [[unlikely]] step_clocks(id, fl, no_id16, no_id16, fl.initial, false);
     if (triggered_) [[unlikely]] count_triggers(id, no_id16, fl.initial, true);
     drain_emits();
     return {status::accepted, id};
@@ -270,7 +317,82 @@ class engine {
     return out;
   }
 
+  // SLA clock `k` of the case's flow (rule_set::find_clock) as it reads at now(): phase,
+  // elapsed and paused time counted up to now(), limit, remaining, warning and level reached,
+  // and when the next warning or level falls due. Throws std::out_of_range for an unknown case
+  // or clock. O(1), plus O(log) calendar queries for a clock counting working time.
+  clock_status read_clock(case_id c, clock_id k) const {
+    const case_record& r = cases_.at(c);
+    const detail::flow_program& fl = rules_->flow(r.flow);
+    if (k >= fl.clocks.size()) throw std::out_of_range("crmflow: unknown clock");
+    const clock_slot& s = clocks_[r.clocks + k];
+    const detail::clock_def& cd = fl.clocks[k];
+    clock_status out;
+    out.phase = clock_phase_of(s);
+    if (out.phase == clock_phase::idle) {
+      out.limit = cd.limit_field == no_id16 ? cd.limit : fields_[r.fields + cd.limit_field];
+      out.remaining = std::max<duration>(out.limit, 0);
+      return out;
+    }
+    out.elapsed = s.elapsed + (out.phase == clock_phase::running ? counted(s, s.since, now_) : 0);
+    out.paused = s.paused + (out.phase == clock_phase::paused ? counted(s, s.since, now_) : 0);
+    out.limit = s.limit;
+    out.remaining = out.limit > out.elapsed ? out.limit - out.elapsed : 0;
+    const std::uint16_t marks = clock_machines_.marks(s.machine);
+    for (std::uint16_t m = 0; m < marks && m < cd.marks_count; ++m) {
+      const std::uint16_t level = fl.clock_marks[cd.marks_first + m].level;
+      if (level == 0) out.warned = true;
+      else out.level = level;
+    }
+    if (s.deadline != no_id32) out.next_due = deadlines_.due(s.deadline);
+    return out;
+  }
+
   // ---- saving and restoring state (snapshot.hpp); not for the event path ---------------------
+
+  // Clock `k` of case `c` as saved in a snapshot. Throws std::out_of_range for an unknown case
+  // or clock. O(1).
+  clock_state saved_clock(case_id c, clock_id k) const {
+    const case_record& r = cases_.at(c);
+    if (k >= rules_->flow(r.flow).clocks.size()) throw std::out_of_range("crmflow: unknown clock");
+    const clock_slot& s = clocks_[r.clocks + k];
+    clock_state out;
+    out.phase = clock_phase_of(s);
+    if (out.phase == clock_phase::idle) return out;
+    out.marks = clock_machines_.marks(s.machine);
+    out.calendar = s.calendar;
+    out.since = s.since;
+    out.elapsed = s.elapsed;
+    out.paused = s.paused;
+    out.limit = s.limit;
+    return out;
+  }
+
+  // Sets clock `k` of a restored case (restore_case) to `st`, driving its lifecycle machine
+  // through the same phases; runs nothing and schedules nothing (restore_deadline does). False,
+  // and nothing done, for an unknown case or clock, a clock already set, more marks than the
+  // clock has, or an unknown calendar. O(marks).
+  bool restore_clock(case_id c, clock_id k, const clock_state& st) {
+    if (c >= cases_.size()) return false;
+    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    if (k >= fl.clocks.size() || st.marks > fl.clocks[k].marks_count) return false;
+    if (st.calendar != detail::no_calendar && st.calendar >= rules_->calendars().size()) return false;
+    clock_slot& s = clocks_[cases_[c].clocks + k];
+    if (s.machine != no_id32) return false;
+    if (st.phase == clock_phase::idle) return st == clock_state{};
+    s.machine = clock_machines_.acquire();
+    clock_machines_.start(s.machine);
+    for (std::uint16_t m = 0; m < st.marks; ++m) clock_machines_.mark(s.machine);
+    if (st.phase == clock_phase::paused) clock_machines_.pause(s.machine);
+    if (st.phase == clock_phase::stopped) clock_machines_.stop(s.machine);
+    s.calendar = st.calendar;
+    s.since = st.since;
+    s.elapsed = st.elapsed;
+    s.paused = st.paused;
+    s.limit = st.limit;
+    return true;
+  }
+
 
   // Every running deadline of every case, in start order. O(n log n) in the heap's entries.
   std::vector<scheduled_deadline> scheduled_deadlines() const {
@@ -308,6 +430,8 @@ class engine {
     rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
     for (std::size_t i = 0; i < fl.fields.size(); ++i) fields_.push_back(fields ? fields[i] : fl.fields[i].initial);
     timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    rec.clocks = static_cast<std::uint32_t>(clocks_.size());
+    clocks_.resize(clocks_.size() + fl.clocks.size());
     if (options_.keep_history)
       for (const history_entry& h : history) {
         history_.push_back({h, rec.history});
@@ -322,8 +446,19 @@ class engine {
   // Starts timer `t` of case `c`, due at `due`, without running anything. Call in the saved
   // start order (scheduled_deadlines()): deadlines due at one instant fire in call order.
   // False, and nothing done, for an unknown case or timer or a timer already running.
+  // A timer id of timers.size() + k is clock k's next warning or level (scheduled_deadlines()
+  // lists those too): restore the clock first (restore_clock); false unless it is running.
   bool restore_deadline(case_id c, timer_id t, timestamp due) {
-    if (c >= cases_.size() || t >= rules_->flow(cases_[c].flow).timers.size()) return false;
+    if (c >= cases_.size()) return false;
+    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    if (t >= fl.timers.size()) {
+      const std::size_t k = t - fl.timers.size();
+      if (k >= fl.clocks.size()) return false;
+      clock_slot& s = clocks_[cases_[c].clocks + k];
+      if (s.deadline != no_id32 || clock_phase_of(s) != clock_phase::running) return false;
+      s.deadline = deadlines_.start(c, t, due, no_id32);
+      return true;
+    }
     std::uint32_t& handle = timer_handles_[cases_[c].timers + t];
     if (handle != no_id32) return false;
     handle = deadlines_.start(c, t, due, handle);
@@ -376,6 +511,18 @@ class engine {
     std::uint32_t fields = 0;   // first value in fields_
     std::uint32_t timers = 0;   // first handle in timer_handles_
     std::uint32_t history = no_id32;
+    std::uint32_t clocks = 0;   // first slot in clocks_
+  };
+
+  // One SLA clock of one case; see clock_state for since / elapsed / paused.
+  struct clock_slot {
+    std::uint32_t machine = no_id32;   // its lifecycle machine; none: idle, never started
+    std::uint32_t deadline = no_id32;  // the next warning or level on deadlines_, if scheduled
+    std::uint16_t calendar = detail::no_calendar;
+    timestamp since = 0;
+    duration elapsed = 0;
+    duration paused = 0;
+    duration limit = 0;
   };
 
   // Names of the named cases only: an anonymous case costs nothing here. emplace_back and at
@@ -544,6 +691,7 @@ class engine {
     run_actions(c, fl, tr.actions, data);
     cases_[c].state = to;
     run_state_entry(c, fl, to, entering, data);
+    if (!fl.clocks.empty()) step_clocks(c, fl, tr.event, from, to, tr.internal);
     if (triggered_) count_triggers(c, tr.event, to, !tr.internal);
     return {status::accepted, from, to, t};
   }
@@ -664,6 +812,7 @@ class engine {
         const raw_value v = detail::evaluate(fl, a.fast, a.expr, {fields, data, now_});
         fields[a.target] = v;
         notify_observers([&](observer& o) { o.on_action(*this, {c, now_, f, &a, v}); });
+        if (fl.clock_fields >> a.target & 1) [[unlikely]] clock_field_set(c, fl, a.target);
         break;
       }
       case detail::action_kind::start_timer: {
@@ -817,15 +966,251 @@ class engine {
     opening_ = false;
   }
 
+  // ---- SLA clocks (docs/rules.md, SLA clocks); reached only for flows that have clocks -------
+
+  clock_phase clock_phase_of(const clock_slot& s) const noexcept {
+    if (s.machine == no_id32) return clock_phase::idle;
+    switch (clock_machines_.phase(s.machine)) {
+      case detail::clock_machine_phase::running: return clock_phase::running;
+      case detail::clock_machine_phase::paused: return clock_phase::paused;
+      case detail::clock_machine_phase::stopped: return clock_phase::stopped;
+      case detail::clock_machine_phase::idle: break;
+    }
+    return clock_phase::idle;
+  }
+
+  // Time counted by the clock in [a, b): working time on its calendar, else calendar time.
+  duration counted(const clock_slot& s, timestamp a, timestamp b) const noexcept {
+    if (b <= a) return 0;
+    if (s.calendar != detail::no_calendar) return rules_->calendars()[s.calendar].business_between(a, b);
+    return b - a;
+  }
+
+  clock_slot& clock_at(case_id c, clock_id k) noexcept { return clocks_[cases_[c].clocks + k]; }
+
+  // The calendar a business-time clock counts on now: the case's calendar_field if it names
+  // one, else the clock's (or flow's) calendar, else none (calendar time).
+  std::uint16_t clock_calendar(case_id c, const detail::clock_def& cd) noexcept {
+    if (!cd.business) return detail::no_calendar;
+    if (cd.calendar_field != no_id16)
+      if (const std::uint16_t named = rules_->calendar_by_string(case_fields(c)[cd.calendar_field]);
+          named != detail::no_calendar)
+        return named;
+    return cd.calendar;
+  }
+
+  duration clock_limit(case_id c, const detail::clock_def& cd) noexcept {
+    return cd.limit_field == no_id16 ? cd.limit : case_fields(c)[cd.limit_field];
+  }
+
+  // `percent` of `limit`, rounded down; saturates instead of overflowing.
+  static duration clock_threshold(duration limit, std::uint32_t percent) noexcept {
+    constexpr duration most = std::numeric_limits<duration>::max();
+    if (percent != 0 && limit > most / static_cast<duration>(percent)) return most;
+    return limit * static_cast<duration>(percent) / 100;
+  }
+
+  void clock_note(case_id c, clock_id k, clock_event what, std::uint16_t level) {
+    if (!observed_) return;
+    const clock_slot& s = clock_at(c, k);
+    const clock_phase p = clock_phase_of(s);
+    const duration elapsed = s.elapsed + (p == clock_phase::running ? counted(s, s.since, now_) : 0);
+    const duration paused = s.paused + (p == clock_phase::paused ? counted(s, s.since, now_) : 0);
+    const flow_id f = cases_[c].flow;
+    notify_observers([&](observer& o) {
+      o.on_clock(*this, {c, now_, f, k, what, level, elapsed, paused, s.limit});
+    });
+  }
+
+  void clock_unschedule(clock_slot& s) noexcept {
+    if (s.deadline != no_id32) deadlines_.cancel(s.deadline);
+    s.deadline = no_id32;
+  }
+
+  // Schedules the clock's next warning or level on the deadline queue, or reaches it at once
+  // when it is already due (a lowered limit, a stretch resumed past it): each reached point
+  // runs its actions, which may move this clock again, so the slot is read afresh each round.
+  void clock_schedule(case_id c, const detail::flow_program& fl, clock_id k) {
+    const detail::clock_def& cd = fl.clocks[k];
+    for (;;) {
+      clock_slot& s = clock_at(c, k);
+      if (clock_phase_of(s) != clock_phase::running) return clock_unschedule(s);
+      const std::uint16_t m = clock_machines_.marks(s.machine);
+      if (m >= cd.marks_count || s.limit <= 0) return clock_unschedule(s);
+      const duration target = clock_threshold(s.limit, fl.clock_marks[cd.marks_first + m].percent);
+      const duration rest = target - s.elapsed;
+      std::optional<timestamp> due = s.since;
+      if (rest > 0) {
+        if (s.calendar != detail::no_calendar) {
+          due = rules_->calendars()[s.calendar].try_add_business(s.since, rest);
+        } else {
+          constexpr timestamp latest = std::numeric_limits<timestamp>::max();
+          due = s.since > latest - rest ? latest : s.since + rest;
+        }
+      }
+      if (!due) return clock_unschedule(s);  // no working time within the calendar's horizon
+      if (*due > now_) {
+        s.deadline = deadlines_.start(c, static_cast<timer_id>(fl.timers.size() + k), *due, s.deadline);
+        return;
+      }
+      clock_unschedule(s);
+      clock_reach(c, fl, k);
+    }
+  }
+
+  // The running clock reaches its next warning or level: told, then its actions run.
+  void clock_reach(case_id c, const detail::flow_program& fl, clock_id k) {
+    const detail::clock_def& cd = fl.clocks[k];
+    const std::uint32_t machine = clock_at(c, k).machine;
+    const std::uint16_t m = clock_machines_.marks(machine);
+    if (m >= cd.marks_count || !clock_machines_.mark(machine)) return;
+    const detail::clock_mark& mk = fl.clock_marks[cd.marks_first + m];
+    clock_note(c, k, mk.level == 0 ? clock_event::warning : clock_event::breach, mk.level);
+    run_actions(c, fl, mk.actions, nullptr);
+  }
+
+  void fire_clock(case_id c, const detail::flow_program& fl, clock_id k) {
+    clock_at(c, k).deadline = no_id32;
+    emitted_ = 0;
+    clock_reach(c, fl, k);
+    clock_schedule(c, fl, k);
+    drain_emits();
+  }
+
+  void clock_start(case_id c, const detail::flow_program& fl, clock_id k) {
+    clock_slot& s = clock_at(c, k);
+    if (s.machine == no_id32) s.machine = clock_machines_.acquire();
+    if (!clock_machines_.start(s.machine)) return;
+    const detail::clock_def& cd = fl.clocks[k];
+    s.since = now_;
+    s.elapsed = 0;
+    s.paused = 0;
+    s.limit = clock_limit(c, cd);
+    s.calendar = clock_calendar(c, cd);
+    clock_note(c, k, clock_event::started, 0);
+    clock_schedule(c, fl, k);
+  }
+
+  void clock_pause(case_id c, clock_id k) {
+    clock_slot& s = clock_at(c, k);
+    if (s.machine == no_id32 || !clock_machines_.pause(s.machine)) return;
+    s.elapsed += counted(s, s.since, now_);
+    s.since = now_;
+    clock_unschedule(s);
+    clock_note(c, k, clock_event::paused, 0);
+  }
+
+  void clock_resume(case_id c, const detail::flow_program& fl, clock_id k) {
+    clock_slot& s = clock_at(c, k);
+    if (s.machine == no_id32 || !clock_machines_.resume(s.machine)) return;
+    s.paused += counted(s, s.since, now_);
+    s.since = now_;
+    clock_note(c, k, clock_event::resumed, 0);
+    clock_schedule(c, fl, k);
+  }
+
+  void clock_stop(case_id c, clock_id k) {
+    clock_slot& s = clock_at(c, k);
+    const clock_phase was = clock_phase_of(s);
+    if (s.machine == no_id32 || !clock_machines_.stop(s.machine)) return;
+    if (was == clock_phase::running) s.elapsed += counted(s, s.since, now_);
+    else s.paused += counted(s, s.since, now_);
+    s.since = now_;
+    clock_unschedule(s);
+    clock_note(c, k, clock_event::stopped, 0);
+  }
+
+  // A field that is some clock's limit or calendar field was set (docs/rules.md: what a
+  // running clock does then). Running or paused clocks keep the time counted so far; a new
+  // calendar counts from now on; the next warning or level is recomputed (and reached at once
+  // if the counted time is already past it).
+  CRMFLOW_DETAIL_COLD void clock_field_set(case_id c, const detail::flow_program& fl, field_id f) {
+    for (std::size_t i = 0; i < fl.clocks.size(); ++i) {
+      const auto k = static_cast<clock_id>(i);
+      const detail::clock_def& cd = fl.clocks[k];
+      if (cd.limit_field != f && cd.calendar_field != f) continue;
+      clock_slot& s = clock_at(c, k);
+      const clock_phase p = clock_phase_of(s);
+      if (p != clock_phase::running && p != clock_phase::paused) continue;
+      if (cd.calendar_field == f) {
+        const duration so_far = counted(s, s.since, now_);
+        if (p == clock_phase::running) s.elapsed += so_far;
+        else s.paused += so_far;
+        s.since = now_;
+        s.calendar = clock_calendar(c, cd);
+      }
+      if (cd.limit_field == f) s.limit = clock_limit(c, cd);
+      if (p == clock_phase::running) clock_schedule(c, fl, k);
+    }
+  }
+
+  bool clock_condition_holds(case_id c, const detail::flow_program& fl, detail::clock_condition cond,
+                             event_id e, state_id from, state_id to, bool internal) {
+    for (std::uint32_t i = 0; i < cond.count; ++i) {
+      const detail::clock_clause& cl = fl.clock_clauses[cond.first + i];
+      bool hit = false;
+      switch (cl.kind) {
+        case detail::clock_clause_kind::event: hit = e != no_id16 && cl.id == e; break;
+        case detail::clock_clause_kind::enter_state: hit = !internal && cl.id == to; break;
+        case detail::clock_clause_kind::exit_state: hit = !internal && from != no_id16 && cl.id == from; break;
+        case detail::clock_clause_kind::enter_group: {
+          const std::uint64_t had = from == no_id16 ? 0 : fl.states[from].groups;
+          hit = !internal && ((fl.states[to].groups & ~had) >> cl.id & 1);
+          break;
+        }
+        case detail::clock_clause_kind::exit_group: {
+          const std::uint64_t had = from == no_id16 ? 0 : fl.states[from].groups;
+          hit = !internal && ((had & ~fl.states[to].groups) >> cl.id & 1);
+          break;
+        }
+      }
+      if (!hit) continue;
+      if (cl.guard == detail::no_expr ||
+          detail::holds(fl, cl.guard_fast, cl.guard, {case_fields(c), nullptr, now_}))
+        return true;
+    }
+    return false;
+  }
+
+  // After a transition (event `e` from `from` to `to`) or a creation (e and from: none), each
+  // clock in turn: an idle one may start, then a paused one resume, a running one pause, and a
+  // running or paused one stop. Reaching a final state then stops every clock still going.
+  CRMFLOW_DETAIL_COLD void step_clocks(case_id c, const detail::flow_program& fl, event_id e, state_id from,
+                                       state_id to, bool internal) {
+    for (std::size_t i = 0; i < fl.clocks.size(); ++i) {
+      const auto k = static_cast<clock_id>(i);
+      const detail::clock_def& cd = fl.clocks[k];
+      if (clock_phase_of(clock_at(c, k)) == clock_phase::idle &&
+          clock_condition_holds(c, fl, cd.start, e, from, to, internal))
+        clock_start(c, fl, k);
+      if (clock_phase_of(clock_at(c, k)) == clock_phase::paused &&
+          clock_condition_holds(c, fl, cd.resume, e, from, to, internal))
+        clock_resume(c, fl, k);
+      if (clock_phase_of(clock_at(c, k)) == clock_phase::running &&
+          clock_condition_holds(c, fl, cd.pause, e, from, to, internal))
+        clock_pause(c, k);
+      const clock_phase p = clock_phase_of(clock_at(c, k));
+      if ((p == clock_phase::running || p == clock_phase::paused) &&
+          clock_condition_holds(c, fl, cd.stop, e, from, to, internal))
+        clock_stop(c, k);
+    }
+    if (fl.states[to].final)
+      for (std::size_t i = 0; i < fl.clocks.size(); ++i) clock_stop(c, static_cast<clock_id>(i));
+  }
+
   std::size_t fire_due(timestamp limit, bool inclusive) {
     std::size_t fired = 0;
     detail::due_deadline d;
     while (deadlines_.pop_due(limit, inclusive, d)) {
       ++fired;
       now_ = d.due;
-      timer_handles_[cases_[d.owner].timers + d.timer] = no_id32;
       const flow_id f = cases_[d.owner].flow;
       const detail::flow_program& fl = rules_->flow(f);
+      if (d.timer >= fl.timers.size()) [[unlikely]] {
+        fire_clock(d.owner, fl, static_cast<clock_id>(d.timer - fl.timers.size()));
+        continue;
+      }
+      timer_handles_[cases_[d.owner].timers + d.timer] = no_id32;
       const detail::timer_def& td = fl.timers[d.timer];
       notify_observers([&](observer& o) { o.on_deadline(*this, {d.owner, d.due, f, d.timer}); });
       emitted_ = 0;
@@ -852,6 +1237,8 @@ class engine {
   std::vector<case_record> cases_;
   std::vector<raw_value> fields_;
   std::vector<std::uint32_t> timer_handles_;  // per case and flow timer: deadline handle or none
+  std::vector<clock_slot> clocks_;            // per case and flow clock
+  detail::clock_lifecycles clock_machines_;
   case_names names_;
   std::unordered_map<std::string, case_id> by_name_;
   std::vector<history_node> history_;

@@ -141,6 +141,37 @@ struct rejection_record {
   cause origin;
 };
 
+// An SLA clock of a flow (flow_program::clocks, rules' `clocks:`), by index.
+using clock_id = std::uint16_t;
+
+// What happened to an SLA clock. `warning`: the clock reached its `warn_at`; `breach`: it
+// reached ladder level `level` (1: the limit itself, 2, 3...: the ladder's later levels).
+enum class clock_event : std::uint8_t { started, paused, resumed, stopped, warning, breach };
+
+constexpr std::string_view to_string(clock_event e) noexcept {
+  switch (e) {
+    case clock_event::started: return "started";
+    case clock_event::paused: return "paused";
+    case clock_event::resumed: return "resumed";
+    case clock_event::stopped: return "stopped";
+    case clock_event::warning: return "warning";
+    case clock_event::breach: return "breach";
+  }
+  return "?";
+}
+
+struct clock_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;
+  clock_id clock;
+  clock_event what;
+  std::uint16_t level;  // breach: the ladder level reached (1 = the limit); otherwise 0
+  duration elapsed;     // counted running time at `at` (working time on a calendar)
+  duration paused;      // counted paused time at `at`
+  duration limit;       // the limit in force (0 or less: none)
+};
+
 // Override what you need; every default does nothing. Observers must not post to the engine.
 class observer {
  public:
@@ -153,6 +184,9 @@ class observer {
   virtual void on_deadline(const engine&, const deadline_record&) {}
   virtual void on_timer(const engine&, const timer_record&) {}
   virtual void on_rejected(const engine&, const rejection_record&) {}
+  // After the transition, deadline or `set` that moved the clock; a warning or breach before
+  // the actions it runs.
+  virtual void on_clock(const engine&, const clock_record&) {}
 };
 
 // An observer that writes an audit line per record to `logger` at info level (rejections at

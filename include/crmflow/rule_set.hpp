@@ -41,6 +41,10 @@ class rule_set {
   std::optional<slot_id> find_slot(flow_id f, event_id e, std::string_view name) const {
     return find_in(flows_.at(f).events.at(e).slot_by_name, name);
   }
+  // An SLA clock of the flow (its index in flow_program::clocks), by name.
+  std::optional<std::uint16_t> find_clock(flow_id f, std::string_view name) const {
+    return find_in(flows_.at(f).clock_by_name, name);
+  }
   // Index of `value` among an enum field's values, if it is one.
   std::optional<raw_value> find_enum_value(flow_id f, field_id field, std::string_view value) const;
 

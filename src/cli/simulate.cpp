@@ -163,6 +163,7 @@ class tee_observer final : public observer {
   void on_alarm(const engine& e, const alarm_record& r) override { a_.on_alarm(e, r); b_.on_alarm(e, r); }
   void on_deadline(const engine& e, const deadline_record& r) override { a_.on_deadline(e, r); b_.on_deadline(e, r); }
   void on_timer(const engine& e, const timer_record& r) override { a_.on_timer(e, r); b_.on_timer(e, r); }
+  void on_clock(const engine& e, const clock_record& r) override { a_.on_clock(e, r); b_.on_clock(e, r); }
   void on_rejected(const engine& e, const rejection_record& r) override { a_.on_rejected(e, r); b_.on_rejected(e, r); }
 
  private:

@@ -224,6 +224,34 @@ void timeline_writer::on_rejected(const engine& e, const rejection_record& r) {
   end();
 }
 
+// {"type":"clock","clock":NAME,"what":started|paused|resumed|stopped|warning|breach}, with
+// "level" on a breach (1: the limit, 2, 3...: the ladder's later levels), then the counted
+// elapsed and paused time and the limit in force at that instant.
+void timeline_writer::on_clock(const engine& e, const clock_record& r) {
+  std::string& b = begin(r.at, e.case_name(r.id), "clock");
+  key("clock");
+  append_json_string(b, e.rules().flow(r.flow).clocks[r.clock].name);
+  key("what");
+  append_json_string(b, to_string(r.what));
+  if (r.what == clock_event::breach) {
+    key("level");
+    append_int(b, r.level);
+  }
+  key("elapsed");
+  b += '"';
+  append_duration(b, r.elapsed);
+  b += '"';
+  key("paused");
+  b += '"';
+  append_duration(b, r.paused);
+  b += '"';
+  key("limit");
+  b += '"';
+  append_duration(b, r.limit);
+  b += '"';
+  end();
+}
+
 void timeline_writer::rejected(timestamp at, std::string_view case_name, std::string_view event, status why) {
   ++stats_.rejections[static_cast<std::size_t>(why)];
   std::string& b = begin(at, case_name, "rejected");

@@ -41,6 +41,7 @@ class timeline_writer final : public observer {
   void on_alarm(const engine& e, const alarm_record& r) override;
   void on_deadline(const engine& e, const deadline_record& r) override;
   void on_rejected(const engine& e, const rejection_record& r) override;
+  void on_clock(const engine& e, const clock_record& r) override;
 
   // A refusal the CLI decides itself (unknown case or event, duplicate case, a create refused).
   void rejected(timestamp at, std::string_view case_name, std::string_view event, status why);

@@ -68,6 +68,15 @@ class audit_observer final : public observer {
     log_->info("{} case={} deadline {}", at(r.at, e), who(r.id, e),
                e.rules().flow(r.flow).timers[r.timer].name);
   }
+  void on_clock(const engine& e, const clock_record& r) override {
+    const auto& fl = e.rules().flow(r.flow);
+    if (r.what == clock_event::breach)
+      log_->info("{} case={} clock {} breach level={} elapsed={}ms paused={}ms limit={}ms", at(r.at, e),
+                 who(r.id, e), fl.clocks[r.clock].name, r.level, r.elapsed, r.paused, r.limit);
+    else
+      log_->info("{} case={} clock {} {} elapsed={}ms paused={}ms limit={}ms", at(r.at, e), who(r.id, e),
+                 fl.clocks[r.clock].name, to_string(r.what), r.elapsed, r.paused, r.limit);
+  }
   void on_rejected(const engine& e, const rejection_record& r) override {
     std::string event = "?";
     if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())

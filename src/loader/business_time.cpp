@@ -80,12 +80,13 @@ bool read_flow_calendar(const ynode* calendar_node, const ynode* field_node,
 }
 
 bool read_business_after(const ynode& after, const std::string& twhere, bool calendar_in_scope,
-                         detail::timer_def& t, const report_fn& error) {
+                         detail::timer_def& t, const report_fn& error, std::string_view key) {
+  const std::string of = "'" + std::string(key) + "' of ";
   std::string why;
   const std::optional<business_duration> b = parse_business_duration(after.text, why);
   if (!b && why.empty()) return false;
   if (!b) {
-    error(after, "'after' of " + twhere + ": " + why);
+    error(after, of + twhere + ": " + why);
     return true;
   }
   if (b->amount <= 0) {
@@ -97,15 +98,16 @@ bool read_business_after(const ynode& after, const std::string& twhere, bool cal
   const bool days = b->kind == business_duration::unit::working_days;
   const std::int64_t limit = days ? calendar_horizon_days : calendar_horizon_days * days_ms;
   if (b->amount > limit) {
-    error(after, "'after' of " + twhere + ": '" + after.text +
+    error(after, of + twhere + ": '" + after.text +
                      "' is further ahead than a calendar looks (" +
                      std::to_string(calendar_horizon_days) + " days)");
     return true;
   }
   if (!calendar_in_scope) {
-    error(after, "'after' of " + twhere + " is business time ('" + after.text +
-                     "'), but no calendar is in scope: give the timer 'calendar: NAME', or its "
-                     "flow 'calendar: NAME' or 'calendar_field: FIELD'");
+    error(after, of + twhere + " is business time ('" + after.text +
+                     "'), but no calendar is in scope: give the " +
+                     (key == "after" ? "timer" : "clock") +
+                     " 'calendar: NAME', or its flow 'calendar: NAME' or 'calendar_field: FIELD'");
     return true;
   }
   t.clock = days ? detail::timer_clock::working_days : detail::timer_clock::business_time;
@@ -152,7 +154,7 @@ std::vector<raw_value> resolve_calendars(calendar_set& set,
   // Flow defaults first: business timers without a calendar of their own inherit them below.
   for (int pass = 0; pass < 2; ++pass) {
     for (const calendar_set::use& u : set.uses) {
-      if ((u.timer == no_id16) != (pass == 0)) continue;
+      if ((u.timer == no_id16 && u.clock == no_id16) != (pass == 0)) continue;
       std::uint16_t cal = detail::no_calendar;
       if (auto it = index.find(u.name); it != index.end()) {
         cal = it->second;
@@ -168,7 +170,9 @@ std::vector<raw_value> resolve_calendars(calendar_set& set,
       }
       auto f = by_name.find(u.flow);
       if (f == by_name.end()) continue;
-      if (u.timer == no_id16) {
+      if (u.clock != no_id16) {
+        f->second->clocks.at(u.clock).calendar = cal;
+      } else if (u.timer == no_id16) {
         f->second->calendar = cal;
         f->second->utc_offset_minutes = set.calendars[cal].utc_offset_minutes();
       }
@@ -178,9 +182,16 @@ std::vector<raw_value> resolve_calendars(calendar_set& set,
   }
   // Business timers without a `calendar:` of their own take the flow's (their calendar_field,
   // if any, was copied from the flow when they were read).
-  std::set<std::pair<std::string, std::uint16_t>> own;
-  for (const calendar_set::use& u : set.uses)
+  std::set<std::pair<std::string, std::uint16_t>> own, own_clock;
+  for (const calendar_set::use& u : set.uses) {
     if (u.timer != no_id16) own.emplace(u.flow, u.timer);
+    if (u.clock != no_id16) own_clock.emplace(u.flow, u.clock);
+  }
+  // Likewise business-time clocks (docs/rules.md, SLA clocks).
+  for (auto& f : flows)
+    for (std::size_t k = 0; k < f.clocks.size(); ++k)
+      if (f.clocks[k].business && !own_clock.count({f.name, static_cast<std::uint16_t>(k)}))
+        f.clocks[k].calendar = f.calendar;
   for (auto& f : flows)
     for (std::size_t t = 0; t < f.timers.size(); ++t)
       if ((f.timers[t].clock == detail::timer_clock::business_time ||

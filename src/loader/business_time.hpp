@@ -36,6 +36,7 @@ struct calendar_set {
     std::string file;
     int line = 0;
     int column = 0;
+    std::uint16_t clock = no_id16;  // a clock's `calendar:` (then timer is no_id16)
   };
   std::vector<calendar> calendars;                   // clean ones, in load order
   std::map<std::string, origin, std::less<>> names;  // every name defined, even with errors
@@ -59,8 +60,10 @@ bool read_flow_calendar(const ynode* calendar_node, const ynode* field_node,
 // otherwise, with `t` filled in or the problem reported at `after`: a malformed business
 // duration, a zero limit, one beyond the calendar horizon, or no calendar in scope
 // (`calendar_in_scope`: the timer, its flow or a calendar_field names one).
+// `key` names the key in messages (a clock's `limit` is read the same way).
 bool read_business_after(const ynode& after, const std::string& twhere, bool calendar_in_scope,
-                         detail::timer_def& t, const report_fn& error);
+                         detail::timer_def& t, const report_fn& error,
+                         std::string_view key = "after");
 
 // A timer's own `calendar:`, read after its `after:` into `t` (recorded as a use; it overrides
 // the flow's calendar and calendar_field). A calendar on a calendar-time limit (`24h`, a

@@ -302,7 +302,7 @@ class file_loader {
     if (!expect_map(value, where, false)) return false;
     keys k = read_keys(value, where,
                        {"label", "calendar", "calendar_field", "fields", "events", "initial",
-                        "states", "groups", "timers"});
+                        "states", "groups", "timers", "clocks"});
     flow.label = scalar_text(k.get("label"), "'label' of " + where);
     if (const ynode* n = k.get("fields")) read_fields(*n);
     flow_calendar_in_scope_ = read_flow_calendar(k.get("calendar"), k.get("calendar_field"), flow,
@@ -346,6 +346,7 @@ class file_loader {
                                                "timer '" + flow.timers[t].name + "'");
     for (std::size_t s = 0; s < state_decls.size(); ++s) compile_state_body(s, state_decls[s]);
     for (std::size_t g = 0; g < group_decls.size(); ++g) compile_group_body(g, group_decls[g]);
+    if (const ynode* n = k.get("clocks")) compile_clocks(*n);
 
     if (flow_errors_ != 0) return false;
     build_dispatch(flow);
@@ -743,18 +744,20 @@ class file_loader {
     }
   }
 
-  void read_after(const ynode& after, const std::string& twhere, detail::timer_def& t) {
+  void read_after(const ynode& after, const std::string& twhere, detail::timer_def& t,
+                  std::string_view key = "after") {
+    const std::string of = "'" + std::string(key) + "' of ";
     const std::string& s = after.text;
     if (!s.empty() && (s[0] < '0' || s[0] > '9') && is_identifier(s)) {
       auto it = flow_->field_by_name.find(s);
       if (it == flow_->field_by_name.end()) {
-        error(after, "'after' of " + twhere + " names unknown field '" + s +
+        error(after, of + twhere + " names unknown field '" + s +
                          "' (expected a duration like 24h or a duration field)");
         return;
       }
       const auto& f = flow_->fields[it->second];
       if (f.type != value_type::duration) {
-        error(after, "'after' of " + twhere + " names field '" + s + "', which is " +
+        error(after, of + twhere + " names field '" + s + "', which is " +
                          std::string(to_string(f.type)) + ", not duration");
         return;
       }
@@ -803,6 +806,237 @@ class file_loader {
     t.clock = detail::timer_clock::at_time;
     t.at_expr = c->start;
     t.at_text = at.text;
+  }
+
+  // ---- SLA clocks (docs/rules.md, SLA clocks) -------------------------------------------
+
+  // The clocks of the flow; states, groups, events and fields are known by now.
+  void compile_clocks(const ynode& map) {
+    if (!expect_map(map, "'clocks' of flow '" + flow_->name + "'")) return;
+    each_named(map, "clock", [&](const std::string& name, const ynode& key, const ynode& v) {
+      const std::string where = "clock '" + name + "'";
+      if (!expect_map(v, where, false)) return;
+      if (flow_->timers.size() + flow_->clocks.size() >= max_ids) {
+        error(key, "flow '" + flow_->name + "' has too many timers and clocks");
+        return;
+      }
+      keys k = read_keys(v, where,
+                         {"label", "limit", "calendar", "start", "pause", "resume", "stop",
+                          "warn_at", "on_warning", "ladder"});
+      detail::clock_def cd;
+      cd.name = name;
+      cd.line = key.line;
+      cd.column = key.column;
+      cd.label = scalar_text(k.get("label"), "'label' of " + where);
+      cd.calendar_field = flow_->calendar_field;
+      const auto index = static_cast<std::uint16_t>(flow_->clocks.size());
+
+      const ynode* limit = k.get("limit");
+      const ynode* calendar = k.get("calendar");
+      bool calendar_time = false;  // a limit in calendar time, read without error
+      if (!limit) {
+        error(key, where + " is missing the key 'limit'");
+      } else if (expect_kind(*limit, ynode_kind::scalar, "'limit' of " + where)) {
+        // The timer readers give the same answers and errors as for a timer's `after`.
+        detail::timer_def t;
+        if (read_business_after(*limit, where, calendar || flow_calendar_in_scope_, t, reporter(),
+                                "limit")) {
+          if (t.clock == detail::timer_clock::working_days)
+            error(*limit, "'limit' of " + where + " is in working days ('" + limit->text +
+                              "'), which a clock cannot count as elapsed time; write business "
+                              "hours or minutes, such as '24 business hours'");
+          cd.business = t.clock == detail::timer_clock::business_time;
+          cd.limit = t.business_amount;
+        } else {
+          read_after(*limit, where, t, "limit");
+          cd.limit = t.after;
+          cd.limit_field = t.after_field;
+          calendar_time = cd.limit > 0 || cd.limit_field != no_id16;
+        }
+      }
+      if (calendar) {
+        if (!calendar->is_scalar()) {
+          error(*calendar, "'calendar' of " + where + " must be a calendar name, found " +
+                               describe(calendar->kind));
+        } else {
+          cd.calendar_field = no_id16;
+          calendar_set::use u{flow_->name, no_id16, calendar->text, file_,
+                              calendar->line, calendar->column, index};
+          set_.calendars.uses.push_back(std::move(u));
+          if (calendar_time)
+            error(*calendar, where + " has 'calendar: " + calendar->text + "', but its 'limit' (" +
+                                 limit->text + ") is calendar time, which no calendar changes; "
+                                 "write business time such as '24 business hours', or remove "
+                                 "'calendar'");
+        }
+      }
+      if (!cd.business) cd.calendar_field = no_id16;
+
+      const ynode* start = k.get("start");
+      if (!start) error(key, where + " is missing the key 'start'");
+      else cd.start = compile_clock_condition(*start, "'start' of " + where);
+      if (const ynode* n = k.get("pause")) cd.pause = compile_clock_condition(*n, "'pause' of " + where);
+      if (const ynode* n = k.get("resume")) cd.resume = compile_clock_condition(*n, "'resume' of " + where);
+      if (const ynode* n = k.get("stop")) cd.stop = compile_clock_condition(*n, "'stop' of " + where);
+      if (k.get("pause") && !k.get("resume"))
+        error(*k.key("pause"), where + " pauses but never resumes: add 'resume'");
+
+      std::vector<detail::clock_mark> marks;
+      const ynode* warn = k.get("warn_at");
+      if (warn) {
+        const std::optional<std::uint32_t> pct = read_percent(*warn, "'warn_at' of " + where);
+        if (pct && (*pct == 0 || *pct >= 100))
+          error(*warn, "'warn_at' of " + where + " must be more than 0% and less than 100%, found " +
+                           warn->text);
+        detail::clock_mark m;
+        m.percent = pct.value_or(80);
+        m.level = 0;
+        m.line = warn->line;
+        m.column = warn->column;
+        m.actions = compile_actions(k.get("on_warning"), nullptr, "'on_warning' of " + where);
+        marks.push_back(m);
+      } else if (k.get("on_warning")) {
+        error(*k.key("on_warning"), where + " has 'on_warning' but no 'warn_at' (such as 80%)");
+      }
+      const ynode* ladder = k.get("ladder");
+      if (ladder && !ladder->is_null() &&
+          expect_kind(*ladder, ynode_kind::sequence, "'ladder' of " + where)) {
+        std::uint32_t previous = 0;
+        for (const ynode& item : ladder->items) {
+          const auto level = static_cast<std::uint16_t>(marks.size() + (warn ? 0 : 1));
+          const std::string lwhere = "level " + std::to_string(level) + " of the ladder of " + where;
+          if (!expect_kind(item, ynode_kind::map, lwhere)) continue;
+          keys lk = read_keys(item, lwhere, {"at", "do"});
+          detail::clock_mark m;
+          m.level = level;
+          m.line = item.line;
+          m.column = item.column;
+          const ynode* at = lk.get("at");
+          if (!at) {
+            error(item, lwhere + " is missing the key 'at' (such as 200%)");
+          } else if (const std::optional<std::uint32_t> pct = read_percent(*at, "'at' of " + lwhere)) {
+            if (level == 1 && *pct != 100)
+              error(*at, "'at' of " + lwhere + " must be 100%: the first level is the breach of "
+                                               "the limit, found " + at->text);
+            else if (level > 1 && *pct <= previous)
+              error(*at, "'at' of " + lwhere + " must be more than the level before (" +
+                             std::to_string(previous) + "%), found " + at->text);
+            m.percent = *pct;
+            previous = *pct;
+          }
+          m.actions = compile_actions(lk.get("do"), nullptr, lwhere);
+          marks.push_back(m);
+        }
+      }
+      // No ladder: the breach is still a level (1, at 100%), with no actions.
+      if (marks.size() == (warn ? 1u : 0u)) {
+        detail::clock_mark m;
+        m.percent = 100;
+        m.level = 1;
+        m.line = cd.line;
+        m.column = cd.column;
+        m.actions.first = static_cast<std::uint32_t>(flow_->actions.size());
+        marks.push_back(m);
+      }
+      cd.marks_first = static_cast<std::uint32_t>(flow_->clock_marks.size());
+      cd.marks_count = static_cast<std::uint32_t>(marks.size());
+      flow_->clock_marks.insert(flow_->clock_marks.end(), marks.begin(), marks.end());
+      if (cd.limit_field != no_id16) flow_->clock_fields |= std::uint64_t{1} << cd.limit_field;
+      if (cd.calendar_field != no_id16) flow_->clock_fields |= std::uint64_t{1} << cd.calendar_field;
+      flow_->clock_by_name.emplace(cd.name, index);
+      flow_->clocks.push_back(std::move(cd));
+    });
+  }
+
+  // `80%`: a whole number of percent, at most 10000% (a hundred times the limit).
+  std::optional<std::uint32_t> read_percent(const ynode& n, const std::string& what) {
+    if (!expect_kind(n, ynode_kind::scalar, what)) return std::nullopt;
+    const std::string& t = n.text;
+    std::uint32_t v = 0;
+    bool ok = t.size() >= 2 && t.size() <= 6 && t.back() == '%';
+    for (std::size_t i = 0; ok && i + 1 < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9') ok = false;
+      else v = v * 10 + static_cast<std::uint32_t>(t[i] - '0');
+    }
+    if (!ok || v > 10000) {
+      error(n, what + " must be a whole percentage of the limit such as 80% or 200% (at most "
+                      "10000%), found '" + t + "'");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  // A condition: a map {enter, exit, event, if} or a list of them (any one holds). In a map,
+  // each name of `enter`, `exit` or `event` is an alternative; `if` must hold as well.
+  detail::clock_condition compile_clock_condition(const ynode& n, const std::string& where) {
+    detail::clock_condition out;
+    std::vector<detail::clock_clause> clauses;
+    auto one = [&](const ynode& m) {
+      if (!expect_kind(m, ynode_kind::map, where)) return;
+      keys k = read_keys(m, where, {"enter", "exit", "event", "if"});
+      detail::clock_clause proto;
+      if (const ynode* g = k.get("if"); g && expect_kind(*g, ynode_kind::scalar, "'if' of " + where)) {
+        auto c = compile_expr(*g, nullptr, "guard", expr_type{value_type::boolean, no_id32});
+        if (c) {
+          if (c->type.type != value_type::boolean)
+            error(*g, "guard must be true or false (a bool expression), but '" + g->text +
+                          "' is " + describe(c->type, *flow_, false));
+          else
+            proto.guard = c->start;
+        }
+      }
+      bool any = false;
+      for (const char* what : {"enter", "exit", "event"}) {
+        const ynode* names = k.get(what);
+        if (!names) continue;
+        any = true;
+        std::vector<const ynode*> list;
+        if (names->is_scalar()) list.push_back(names);
+        else if (expect_kind(*names, ynode_kind::sequence, "'" + std::string(what) + "' of " + where))
+          for (const ynode& i : names->items)
+            if (expect_kind(i, ynode_kind::scalar, "a name in '" + std::string(what) + "' of " + where))
+              list.push_back(&i);
+        for (const ynode* nm : list) {
+          detail::clock_clause cl = proto;
+          if (std::string_view(what) == "event") {
+            auto it = flow_->event_by_name.find(nm->text);
+            if (it == flow_->event_by_name.end()) {
+              error(*nm, "'event' of " + where + " names unknown event '" + nm->text + "'");
+              continue;
+            }
+            cl.kind = detail::clock_clause_kind::event;
+            cl.id = it->second;
+          } else {
+            const bool enter = std::string_view(what) == "enter";
+            if (auto st = flow_->state_by_name.find(nm->text); st != flow_->state_by_name.end()) {
+              cl.kind = enter ? detail::clock_clause_kind::enter_state : detail::clock_clause_kind::exit_state;
+              cl.id = st->second;
+            } else {
+              auto g = std::find_if(flow_->groups.begin(), flow_->groups.end(),
+                                    [&](const detail::group_def& gd) { return gd.name == nm->text; });
+              if (g == flow_->groups.end()) {
+                error(*nm, "'" + std::string(what) + "' of " + where +
+                               " names unknown state or group '" + nm->text + "'");
+                continue;
+              }
+              cl.kind = enter ? detail::clock_clause_kind::enter_group : detail::clock_clause_kind::exit_group;
+              cl.id = static_cast<std::uint16_t>(g - flow_->groups.begin());
+            }
+          }
+          clauses.push_back(cl);
+        }
+      }
+      if (!any) error(m, where + " needs 'enter' (a state or group), 'exit' or 'event'");
+    };
+    if (n.kind == ynode_kind::sequence) {
+      for (const ynode& m : n.items) one(m);
+    } else {
+      one(n);
+    }
+    out.first = static_cast<std::uint32_t>(flow_->clock_clauses.size());
+    out.count = static_cast<std::uint32_t>(clauses.size());
+    flow_->clock_clauses.insert(flow_->clock_clauses.end(), clauses.begin(), clauses.end());
+    return out;
   }
 
   // ---- bodies -----------------------------------------------------------------------------

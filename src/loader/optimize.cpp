@@ -61,6 +61,9 @@ bool quiet(const detail::action_range& r) { return r.count == 0; }
 
 // Whether taking transition t from state s runs nothing but the transition's own actions.
 bool plain(const flow_program& flow, std::size_t s, std::uint32_t t) {
+  // Any transition of a flow with SLA clocks may start, pause, resume or stop one (engine.hpp,
+  // step_clocks), which the inline path does not do.
+  if (!flow.clocks.empty()) return false;
   const detail::transition_def& tr = flow.transitions[t];
   if (tr.internal) return true;
   const detail::state_def& src = flow.states[s];

@@ -1,12 +1,22 @@
 // encode_engine / decode_engine (snapshot.hpp). Layout, little-endian:
 //
-//   "CRMFSNP1"  now:i64
-//   flows:u32 { name:str fields:u32 { type:u8 } }           -- checked against the rule set
+//   "CRMFSNP3"  now:i64
+//   flows:u32 { name:str fields:u32 { type:u8 } clocks:u16 { name:str } }  -- checked against
+//                                                                          the rule set
 //   cases:u32 { flow:u16 name:str state:u16 { field value }  -- strings as text, else i64
-//               history:u32 { at:i64 event:u16 from:u16 to:u16 cause:u8 } }
-//   deadlines:u32 { case:u32 timer:u16 due:i64 }             -- in start (firing) order
+//               history:u32 { at:i64 event:u16 from:u16 to:u16 cause:u8 }
+//               { clock } }                                  -- one per SLA clock of the flow:
+//       phase:u8 [ marks:u16 calendar:str since:i64 elapsed:i64 paused:i64 limit:i64 ]
+//                                                            -- [...] unless idle; calendar
+//                                                               by name, "" for none
+//   deadlines:u32 { case:u32 timer:u16 due:i64 }             -- in start (firing) order; a
+//                                                               timer id past the flow's
+//                                                               timers is a clock's
 //   triggers:u32 { name:str opened:u32 latest:u8 [i64]        -- windows (trigger.hpp)
 //                  keys:u32 { key values  fired:u8 [i64]  occurrences:u32 { at:i64 [distinct value] } } }
+//
+// "CRMFSNP2" (before SLA clocks: no clock table, no clock records) is still read, for a rule
+// set without clocks.
 //
 // Trigger keys are written sorted by their encoded bytes: the live table's order follows the
 // raw values, and string ids differ between an engine and its restored copy.
@@ -26,7 +36,8 @@ using store_detail::writer;
 
 namespace {
 
-constexpr std::string_view magic = "CRMFSNP2";
+constexpr std::string_view magic = "CRMFSNP3";
+constexpr std::string_view magic_before_clocks = "CRMFSNP2";
 
 store_status corrupt(const reader& in, const std::string& what) {
   return store_status::error(store_code::corrupted,
@@ -134,6 +145,8 @@ std::string encode_engine(const engine& e) {
     w.str(fl.name);
     w.u32(static_cast<std::uint32_t>(fl.fields.size()));
     for (const detail::field_def& f : fl.fields) w.u8(static_cast<std::uint8_t>(f.type));
+    w.u16(static_cast<std::uint16_t>(fl.clocks.size()));
+    for (const detail::clock_def& k : fl.clocks) w.str(k.name);
   }
   w.u32(static_cast<std::uint32_t>(e.case_count()));
   for (case_id c = 0; c < e.case_count(); ++c) {
@@ -156,6 +169,17 @@ std::string encode_engine(const engine& e) {
       w.u16(x.to);
       w.u8(static_cast<std::uint8_t>(x.why));
     }
+    for (std::size_t k = 0; k < fl.clocks.size(); ++k) {
+      const clock_state st = e.saved_clock(c, static_cast<clock_id>(k));
+      w.u8(static_cast<std::uint8_t>(st.phase));
+      if (st.phase == clock_phase::idle) continue;
+      w.u16(st.marks);
+      w.str(st.calendar == detail::no_calendar ? std::string_view{} : std::string_view{rules.calendars()[st.calendar].name()});
+      w.i64(st.since);
+      w.i64(st.elapsed);
+      w.i64(st.paused);
+      w.i64(st.limit);
+    }
   }
   const std::vector<scheduled_deadline> d = e.scheduled_deadlines();
   w.u32(static_cast<std::uint32_t>(d.size()));
@@ -171,7 +195,14 @@ std::string encode_engine(const engine& e) {
 store_status decode_engine(std::string_view bytes, engine& e) {
   if (e.case_count() != 0) return store_status::error(store_code::invalid, "decode_engine: the engine already has cases");
   reader in(bytes);
-  if (!in.expect(magic)) return corrupt(in, "not a crmflow snapshot");
+  // The layout before SLA clocks is this one without them.
+  bool before_clocks = false;
+  if (!in.expect(magic)) {
+    reader again(bytes);
+    if (!again.expect(magic_before_clocks)) return corrupt(in, "not a crmflow snapshot");
+    before_clocks = true;
+    in = again;
+  }
   const timestamp now = in.i64();
   const rule_set& rules = e.rules();
   const std::uint32_t flows = in.u32();
@@ -187,6 +218,12 @@ store_status decode_engine(std::string_view bytes, engine& e) {
     for (std::uint32_t i = 0; i < fields; ++i) {
       const std::uint8_t type = in.u8();
       if (same && type != static_cast<std::uint8_t>(fl.fields[i].type)) same = false;
+    }
+    const std::uint16_t clocks = before_clocks ? 0 : in.u16();
+    same = same && clocks == fl.clocks.size();
+    for (std::uint16_t i = 0; i < clocks; ++i) {
+      const std::string_view clock = in.str();
+      if (same && clock != fl.clocks[i].name) same = false;
     }
     if (in.failed()) return corrupt(in, "truncated flow table");
     if (!same)
@@ -225,6 +262,27 @@ store_status decode_engine(std::string_view bytes, engine& e) {
     const create_result r = e.restore_case(f, name, s, fields.data(), history);
     if (!r.accepted() || r.id != c)
       return corrupt(in, "case " + std::to_string(c) + " (" + name + ") refused: " + std::string(to_string(r.status)));
+    for (std::size_t k = 0; k < fl.clocks.size(); ++k) {
+      clock_state st;
+      const std::uint8_t phase = in.u8();
+      if (phase > static_cast<std::uint8_t>(clock_phase::stopped)) in.fail();
+      st.phase = static_cast<clock_phase>(phase);
+      if (st.phase != clock_phase::idle) {
+        st.marks = in.u16();
+        const std::string_view cal = in.str();
+        if (!cal.empty()) {
+          const calendar* named = rules.find_calendar(cal);
+          if (!named) in.fail();
+          else st.calendar = static_cast<std::uint16_t>(named - rules.calendars().data());
+        }
+        st.since = in.i64();
+        st.elapsed = in.i64();
+        st.paused = in.i64();
+        st.limit = in.i64();
+      }
+      if (in.failed() || !e.restore_clock(c, static_cast<clock_id>(k), st))
+        return corrupt(in, "bad clock " + fl.clocks[k].name + " of case " + std::to_string(c));
+    }
   }
   const std::uint32_t deadlines = in.u32();
   for (std::uint32_t i = 0; i < deadlines; ++i) {

@@ -263,6 +263,53 @@ struct transition_def {
   int column = 0;
 };
 
+// ---- SLA clocks (docs/rules.md, SLA clocks) ---------------------------------------------------
+
+// One alternative of a clock's start/pause/resume/stop condition: entering or leaving a state
+// or a group, or an accepted event, and then the guard (fields and `now` only), if any.
+enum class clock_clause_kind : std::uint8_t { enter_state, exit_state, enter_group, exit_group, event };
+
+struct clock_clause {
+  clock_clause_kind kind = clock_clause_kind::event;
+  std::uint16_t id = 0;            // state, group or event index
+  std::uint32_t guard = no_expr;   // expression start in flow_program::code
+  fast_expr guard_fast;
+};
+
+// Alternatives clock_clauses[first .. first + count): the condition holds if any does.
+struct clock_condition {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
+// A point on a running clock: the warning (level 0) or ladder level k >= 1 (1: the breach, at
+// 100% of the limit), reached when the counted time is `percent` of the limit.
+struct clock_mark {
+  std::uint32_t percent = 100;
+  std::uint16_t level = 0;
+  action_range actions;
+  int line = 0;
+  int column = 0;
+};
+
+struct clock_def {
+  std::string name;
+  std::string label;
+  duration limit = 0;                  // used when limit_field == no_id16
+  field_id limit_field = no_id16;      // a duration field, read at start and when it is set
+  // `24 business hours`: the limit (in `limit`, milliseconds of working time) counts along the
+  // case's calendar (calendar_field's value if it names one, else `calendar`), chosen at start
+  // and again when calendar_field is set; with none, it counts as calendar time.
+  bool business = false;
+  std::uint16_t calendar = no_calendar;
+  field_id calendar_field = no_id16;
+  clock_condition start, pause, resume, stop;
+  std::uint32_t marks_first = 0;       // into flow_program::clock_marks, by increasing percent
+  std::uint32_t marks_count = 0;
+  int line = 0;
+  int column = 0;
+};
+
 // A whole compiled flow. Transitions for (state s, event e) are
 // dispatch_list[dispatch_index[s * events.size() + e] .. dispatch_index[s * events.size() + e + 1]),
 // already in priority order (the state's own, then each group's in declaration order).
@@ -289,7 +336,7 @@ struct flow_program {
   // Parallel to dispatch_list (src/loader/optimize.cpp): 1 when taking that transition from
   // that cell's state runs only the transition's own actions and moves the state: internal, or
   // no exit/entry actions, no group left or entered with actions or timers, no timer to stop or
-  // start, and not a final target of a flow with timers.
+  // start, not a final target of a flow with timers, and not in a flow with clocks.
   std::vector<std::uint8_t> dispatch_plain;
 
   std::vector<action_def> actions;
@@ -307,10 +354,18 @@ struct flow_program {
   std::vector<field_id> table_fields;  // inputs and outputs of the tables
   std::vector<raw_value> table_values; // outputs of each row and default
 
+  // SLA clocks. A clock's deadline runs on the engine's deadline queue as timer id
+  // timers.size() + clock index.
+  std::vector<clock_def> clocks;
+  std::vector<clock_clause> clock_clauses;
+  std::vector<clock_mark> clock_marks;
+  std::uint64_t clock_fields = 0;  // bit f: field f is a clock's limit or calendar field
+
   std::unordered_map<std::string, state_id> state_by_name;
   std::unordered_map<std::string, event_id> event_by_name;
   std::unordered_map<std::string, field_id> field_by_name;
   std::unordered_map<std::string, timer_id> timer_by_name;
+  std::unordered_map<std::string, std::uint16_t> clock_by_name;
 };
 
 }  // namespace crmflow::detail
