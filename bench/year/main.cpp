@@ -17,12 +17,15 @@
 // nlohmann::json (what any JSON-lines front end pays before it does anything).
 // Checks (from the summary): every line read and none skipped, no rejection, every complaint
 // closed, deadlines fired as the paths predict (plus leadership meetings' reminders), exit 0.
-// Exits 1 if a check fails. `--quick`: two weeks instead of a year.
+// Exits 1 if a check fails. `--quick`: two weeks instead of a year; `--days N`: N days;
+// `--keep FILE`: write the events to FILE and leave it there.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -277,11 +280,16 @@ std::string summary_line(const std::string& out, const std::string& start) {
 
 int main(int argc, char** argv) {
   const bool quick = crmflow_bench::has_flag(argc, argv, "--quick");
-  const int days = quick ? 14 : 365;
+  int days = quick ? 14 : 365;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--days") == 0) days = std::max(1, std::atoi(argv[i + 1]));
+  const char* keep = nullptr;  // --keep FILE: leave the generated events there
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--keep") == 0) keep = argv[i + 1];
 
   const fs::path dir = fs::temp_directory_path() / ("crmflow-bench-year-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const fs::path file = dir / "year.jsonl";
+  const fs::path file = keep ? fs::path(keep) : dir / "year.jsonl";
 
   std::printf("crmflow end-to-end benchmark (%s): crmflow simulate rules/ over %d days of a %d-household project\n",
               quick ? "quick" : "full", days, households);
