@@ -76,7 +76,7 @@ struct world {
   }
 
   void load() {
-    // complaint.yaml alone: with triggers (alarms.yaml) recovery replays the whole journal.
+    // complaint.yaml alone: the flow whose inputs are journaled (no trigger windows to restore).
     const crmflow::load_result loaded = crmflow::load_rules({CRMFLOW_SOURCE_DIR "/rules/complaint.yaml"});
     for (const crmflow::diagnostic& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", crmflow::to_string(d).c_str());
     if (!loaded.ok()) std::exit(2);
