@@ -286,12 +286,13 @@ struct report_doc {
   std::string period;
   std::vector<headline> kpis;
   std::vector<table> tables;  // tables[0] is the KPI table
-  std::vector<bar> unit_bars, step_bars, revisit_bars, category_bars, alarm_bars;
+  std::vector<bar> unit_bars, step_bars, revisit_bars, clock_bars, category_bars, alarm_bars;
   std::optional<double> revisit_target;
   std::optional<double> on_time_target;
 };
 
-report_doc build(const report_spec& spec, const report_figures& fig, std::optional<std::int64_t> customers) {
+report_doc build(const rule_set& rules, const report_spec& spec, const report_figures& fig,
+                 std::optional<std::int64_t> customers) {
   report_doc d;
   d.title = spec.label.empty() ? "KPI report" : spec.label;
   d.period = fig.period.text;
@@ -410,6 +411,25 @@ report_doc build(const report_spec& spec, const report_figures& fig, std::option
   }
   if (!spec.revisits.empty()) d.tables.push_back(std::move(rv));
 
+  // SLA clocks: every clock of the rules, with its breaches per ladder level.
+  if (!fig.clocks.empty()) {
+    table ck{"clocks", "SLA 时钟 (SLA clocks)", {"时钟", "启动", "预警", "按时完成", "超时", "运行中", "及时率", "结果"},
+             {false, true, true, true, true, true, true, false}, {}};
+    table lv{"clock_levels", "SLA 超时升级 (breaches per level)", {"时钟", "级别", "次数"}, {false, true, true}, {}};
+    for (const clock_count& c : fig.clocks) {
+      const detail::flow_program& fl = rules.flow(c.flow);
+      const detail::clock_def& cd = fl.clocks[c.clock];
+      const std::string name = (fl.label.empty() ? fl.name : fl.label) + " · " + (cd.label.empty() ? cd.name : cd.label);
+      auto [rate, res] = rate_cells(c.on_time, c.on_time + c.breached, tg.on_time_rate);
+      ck.rows.push_back({txt(name), num(c.started), num(c.warnings), num(c.on_time), num(c.breached), num(c.open), rate, res});
+      if (c.on_time + c.breached)
+        d.clock_bars.push_back({name, static_cast<double>(c.on_time) / static_cast<double>(c.on_time + c.breached), rate.text});
+      for (const auto& [level, n] : c.levels) lv.rows.push_back({txt(name), num(level), num(n)});
+    }
+    d.tables.push_back(std::move(ck));
+    d.tables.push_back(std::move(lv));
+  }
+
   if (spec.complaints && spec.complaints->escalations != no_id16) {
     table es{"escalations", "升级投诉 (escalations per level)", {"升级级别", "件次"}, {false, true}, {}};
     for (const auto& [level, n] : fig.escalations)
@@ -523,6 +543,7 @@ std::string html_report(const report_doc& d) {
   if (!d.unit_bars.empty()) s += svg_bars("各责任单位及时率", d.unit_bars, 1.0, d.on_time_target);
   if (!d.step_bars.empty()) s += svg_bars("各环节及时率", d.step_bars, 1.0, d.on_time_target);
   if (!d.revisit_bars.empty()) s += svg_bars("回访率", d.revisit_bars, 1.0, d.revisit_target);
+  if (!d.clock_bars.empty()) s += svg_bars("SLA 时钟及时率", d.clock_bars, 1.0, d.on_time_target);
   auto max_of = [](const std::vector<bar>& v) {
     double m = 0;
     for (const bar& b : v) m = std::max(m, b.value);
@@ -649,7 +670,7 @@ int run_report(const args& a) {
                                      [&](const engine& e) { obs.finish(e); }, stats);
   if (replayed == exit_failure) return exit_failure;
 
-  const report_doc doc = build(spec, obs.figures(), opt.customers);
+  const report_doc doc = build(*rules, spec, obs.figures(), opt.customers);
   const std::string text = text_report(doc);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);

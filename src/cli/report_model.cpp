@@ -37,6 +37,59 @@ report_observer::report_observer(const rule_set& rules, const report_spec& spec,
   for (std::size_t s = 0; s < spec.steps.size(); ++s)
     step_by_timer_[spec.steps[s].flow][spec.steps[s].timer] = static_cast<int>(s);
   for (const kpi_unit_field& u : spec.units) unit_field_[u.flow] = u.field;
+  for (std::size_t f = 0; f < rules.flow_count(); ++f) {
+    first_clock_.push_back(fig_.clocks.size());
+    for (std::size_t c = 0; c < rules.flow(static_cast<flow_id>(f)).clocks.size(); ++c)
+    {
+      clock_count n;
+      n.flow = static_cast<flow_id>(f);
+      n.clock = static_cast<clock_id>(c);
+      fig_.clocks.push_back(std::move(n));
+    }
+  }
+}
+
+// A clock run is on time if it stops before its limit, breached once it reaches level 1; the
+// unit (if the flow has one) is charged as for a step.
+void report_observer::on_clock(const engine& e, const clock_record& r) {
+  if (r.id >= cases_.size() || !cases_[r.id].counted) return;
+  const std::size_t k = first_clock_[r.flow] + r.clock;
+  clock_count& n = fig_.clocks[k];
+  const auto run = clock_runs_.find({r.id, k});
+  auto charge = [&](bool breached) {
+    if (unit_field_[r.flow] == no_id16) return;
+    step_count& u = fig_.units[unit_of(e, r.id, r.flow)];
+    ++(breached ? u.breached : u.on_time);
+  };
+  switch (r.what) {
+    case clock_event::started:
+      ++n.started;
+      clock_runs_[{r.id, k}] = 1;
+      break;
+    case clock_event::warning:
+      ++n.warnings;
+      break;
+    case clock_event::breach:
+      ++n.levels[r.level];
+      if (run != clock_runs_.end() && run->second == 1) {
+        run->second = 2;
+        ++n.breached;
+        charge(true);
+      }
+      break;
+    case clock_event::stopped:
+      if (run != clock_runs_.end()) {
+        if (run->second == 1) {
+          ++n.on_time;
+          charge(false);
+        }
+        clock_runs_.erase(run);
+      }
+      break;
+    case clock_event::paused:
+    case clock_event::resumed:
+      break;
+  }
 }
 
 int report_observer::step_of(flow_id f, timer_id t) const {
@@ -265,6 +318,12 @@ void report_observer::on_deadline(const engine& e, const deadline_record& r) {
 }
 
 void report_observer::finish(const engine& e) {
+  for (const auto& [key, state] : clock_runs_) {
+    if (state != 1) continue;
+    ++fig_.clocks[key.second].open;
+    const flow_id f = fig_.clocks[key.second].flow;
+    if (unit_field_[f] != no_id16) ++fig_.units[unit_of(e, key.first, f)].open;
+  }
   if (spec_.coverage) {
     const kpi_coverage& cv = *spec_.coverage;
     const timestamp from = fig_.period.all ? std::numeric_limits<timestamp>::min() : fig_.period.from;

@@ -38,6 +38,18 @@ struct revisit_count {
   std::uint64_t overdue = 0;        // still waiting at the end, limit passed
 };
 
+// An SLA clock (rules' `clocks:`) of one flow, over its runs (start to stop).
+struct clock_count {
+  flow_id flow = 0;
+  clock_id clock = 0;
+  std::uint64_t started = 0;
+  std::uint64_t warnings = 0;
+  std::uint64_t on_time = 0;   // stopped before its limit
+  std::uint64_t breached = 0;  // reached its limit (level 1)
+  std::uint64_t open = 0;      // running (or paused) at the end, limit not reached
+  std::map<std::uint16_t, std::uint64_t> levels;  // breaches by ladder level (1 = the limit)
+};
+
 struct complaint_row {
   std::string name;
   timestamp received = 0;
@@ -54,6 +66,7 @@ struct report_figures {
   std::vector<step_count> steps;                              // per report_spec::steps
   std::map<std::string, step_count> units;                    // all steps, per unit
   std::vector<revisit_count> revisits;                        // per report_spec::revisits
+  std::vector<clock_count> clocks;                            // every clock of every flow
   std::map<std::string, std::uint64_t> alarms;                // by alarm name
   std::map<std::int64_t, std::uint64_t> escalations;          // by level (1 = first escalation)
   std::uint64_t satisfied = 0;                                // last revisit result satisfied
@@ -78,6 +91,7 @@ class report_observer final : public observer {
   void on_action(const engine& e, const action_record& r) override;
   void on_alarm(const engine& e, const alarm_record& r) override;
   void on_deadline(const engine& e, const deadline_record& r) override;
+  void on_clock(const engine& e, const clock_record& r) override;
 
   // After the run: counts what is still open and reads the complaints' fields.
   void finish(const engine& e);
@@ -108,6 +122,9 @@ class report_observer final : public observer {
   std::vector<std::pair<std::string, timestamp>> visits_done_;  // coverage: key, when
   std::vector<std::vector<int>> step_by_timer_;  // [flow][timer] -> step index or -1
   std::vector<field_id> unit_field_;             // [flow] -> unit field or no_id16
+  std::vector<std::size_t> first_clock_;         // [flow] -> index of its first clock in fig_.clocks
+  // A clock run of a case: 1 running, 2 running and breached.
+  std::map<std::pair<case_id, std::size_t>, int> clock_runs_;
   case_id deadline_case_ = no_id32;              // the deadline whose actions are running
   timer_id deadline_timer_ = no_id16;
 };
