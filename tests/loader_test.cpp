@@ -767,8 +767,13 @@ BOOST_AUTO_TEST_CASE(bundled_report_section_resolves_to_ids) {
   BOOST_TEST_REQUIRE(s.complaints.has_value());
   BOOST_TEST(s.complaints->place == *r.rules->find_field(complaint, "building"));
   BOOST_TEST(s.complaints->satisfied.size() == 2u);
-  BOOST_TEST_REQUIRE(s.revisits.size() == 1u);
+  BOOST_TEST_REQUIRE(s.revisits.size() == 3u);  // complaint, and repair / paid_service visits
   BOOST_TEST(s.revisits[0].states == std::vector<state_id>{*r.rules->find_state(complaint, "resolved")});
+  const flow_id visit = *r.rules->find_flow("visit");
+  BOOST_TEST(s.revisits[1].flow == visit);
+  BOOST_TEST(s.revisits[1].states ==
+             (std::vector<state_id>{*r.rules->find_state(visit, "due"), *r.rules->find_state(visit, "overdue")}));
+  BOOST_TEST(s.revisits[2].flow == visit);
   BOOST_TEST(s.repeated_problem_alarms == std::vector<std::string>{"repeated_problem"});
 }
 
