@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(malformed_yaml_reports_the_parser_position) {
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_key_lists_allowed_keys) {
   expect_errors("flows: {}\nflow: {}\n",
-                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, tables, triggers, report)")});
+                {err(2, 1, "unknown key 'flow' in the top level of the file (expected one of: calendars, flows, migrations, report, ruleset, tables, triggers)")});
 }
 
 BOOST_AUTO_TEST_CASE(wrong_node_kind) {

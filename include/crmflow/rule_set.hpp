@@ -17,8 +17,17 @@
 #include "crmflow/report_spec.hpp"
 #include "crmflow/trigger.hpp"
 #include "crmflow/value.hpp"
+#include "crmflow/versioning.hpp"
 
 namespace crmflow {
+
+// One rules file already in memory.
+struct rules_source {
+  std::string file;  // name used in diagnostics
+  std::string text;
+
+  friend bool operator==(const rules_source&, const rules_source&) = default;
+};
 
 class rule_set {
  public:
@@ -83,6 +92,21 @@ class rule_set {
     return detail::no_calendar;
   }
 
+  // Rule versions (versioning.hpp): the `ruleset:` name and version, the `migrations:` this
+  // version declares, and the files it was loaded from (a durable engine journals and
+  // snapshots them, so that a version published at run time comes back on recovery).
+  const rule_set_id& id() const noexcept { return id_; }
+  const std::string& name() const noexcept { return id_.name; }
+  std::uint32_t version() const noexcept { return id_.version; }
+  const std::vector<migration_def>& migrations() const noexcept { return migrations_; }
+  const std::vector<rules_source>& sources() const noexcept { return sources_; }
+  // Built by the loader only, before the rule set is shared as const.
+  void set_version(rule_set_id id, std::vector<migration_def> migrations, std::vector<rules_source> sources) {
+    id_ = std::move(id);
+    migrations_ = std::move(migrations);
+    sources_ = std::move(sources);
+  }
+
   // Built by the loader only. `calendar_names` holds each calendar's name as a literal id.
   rule_set(std::vector<detail::flow_program> flows, detail::string_pool literals,
            std::vector<calendar> calendars = {}, std::vector<raw_value> calendar_names = {})
@@ -105,6 +129,9 @@ class rule_set {
   std::optional<report_spec> report_;
   std::vector<calendar> calendars_;
   std::vector<raw_value> calendar_names_;
+  rule_set_id id_;
+  std::vector<migration_def> migrations_;
+  std::vector<rules_source> sources_;
 };
 
 // What loading produced: a rule set if and only if there were no errors, and every finding
@@ -125,14 +152,19 @@ CRMFLOW_EXPORT load_result load_rules(const std::vector<std::filesystem::path>& 
 CRMFLOW_EXPORT load_result load_rules_from_string(std::string_view text,
                                                   std::string_view file_name = "<string>");
 
-// One rules file already in memory.
-struct rules_source {
-  std::string file;  // name used in diagnostics
-  std::string text;
-};
-
 // As load_rules, for several files held in memory, checked together as one set.
 CRMFLOW_EXPORT load_result load_rules_from_sources(const std::vector<rules_source>& sources);
+
+// The files of `paths` read into memory, as load_rules reads them (a directory contributes its
+// *.yaml and *.yml files in name order); `diagnostics` names each path that cannot be read.
+// For engine::publish. Never throws for bad input; may throw std::bad_alloc.
+struct read_sources_result {
+  std::vector<rules_source> sources;
+  std::vector<diagnostic> diagnostics;
+
+  bool ok() const noexcept { return diagnostics.empty(); }
+};
+CRMFLOW_EXPORT read_sources_result read_rules_sources(const std::vector<std::filesystem::path>& paths);
 
 // Parses a duration as written in rules: "90s", "10m", "1h30m", "10d", in words ("24 hours",
 // "1 hour 30 minutes", "2 weeks") or in Chinese ("24小时", "10分钟", "3天", "1小时30分钟",

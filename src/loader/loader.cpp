@@ -20,6 +20,8 @@
 #include "loader/duration_text.hpp"
 #include "loader/expr_compiler.hpp"
 #include "loader/kpi_loader.hpp"
+#include "loader/migration_loader.hpp"
+#include "loader/seeded_load.hpp"
 #include "loader/optimize.hpp"
 #include "loader/table_loader.hpp"
 #include "loader/template_compiler.hpp"
@@ -111,6 +113,9 @@ struct set_state {
   std::optional<report_spec> report;
   std::vector<table_source> tables;       // every file's `tables:`, compiled after all flows
   calendar_set calendars;
+  std::optional<rule_set_id> id;               // the first file's `ruleset:`
+  std::vector<migration_source> migrations;   // every file's `migrations:`
+  std::vector<migration_def> migration_defs;
 };
 
 class file_loader {
@@ -248,17 +253,20 @@ class file_loader {
       return;
     }
     keys top = read_keys(root, "the top level of the file",
-                         {"calendars", "flows", "tables", "triggers", "report"});
+                         {"calendars", "flows", "migrations", "report", "ruleset", "tables", "triggers"});
     if (const ynode* rp = top.get("report")) set_.reports.push_back({file_, *rp});
     if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, *tr});
     if (const ynode* tb = top.get("tables")) set_.tables.push_back({file_, *tb});
     if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
+    if (const ynode* rs = top.get("ruleset")) read_rule_set_id(file_, *top.key("ruleset"), *rs, set_.id, diags_);
+    if (const ynode* mi = top.get("migrations")) set_.migrations.push_back({file_, *mi});
     const ynode* fl = top.get("flows");
     if (!fl) {
       if (top.get("triggers")) return;  // a file of triggers only
       if (top.get("calendars")) return;  // a file of calendars only
       if (top.get("report")) return;     // a file of KPI targets only
       if (top.get("tables")) return;     // a file of decision tables only
+      if (top.get("ruleset") || top.get("migrations")) return;  // a file naming the version
       if (top.found.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
       else if (root.entries.size() == top.found.size())
@@ -1483,7 +1491,8 @@ void sort_diagnostics(std::vector<diagnostic>& diags) {
   });
 }
 
-load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<diagnostic> diags) {
+load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<diagnostic> diags,
+                   const std::vector<rules_source>& sources) {
   load_result out;
   std::vector<raw_value> calendar_names =
       resolve_calendars(set.calendars, flows, set.literals, diags);
@@ -1500,6 +1509,7 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
                                                    std::move(calendar_names));
       rules->set_triggers(trigger_set(std::move(set.trigger_defs), rules->flows()));
       rules->set_report(std::move(set.report));
+      rules->set_version(set.id.value_or(rule_set_id{}), std::move(set.migration_defs), sources);
       out.rules = std::move(rules);
     }
   }
@@ -1526,8 +1536,11 @@ bool read_file(const std::filesystem::path& path, std::string& text, std::string
 }  // namespace
 }  // namespace loader
 
-load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
+namespace loader {
+
+load_result load_rules_seeded(const std::vector<rules_source>& sources, const detail::string_pool* seed) {
   loader::set_state set;
+  if (seed) set.literals = *seed;
   std::vector<diagnostic> diags;
   std::vector<detail::flow_program> flows;
   for (const auto& s : sources) {
@@ -1540,17 +1553,28 @@ load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
       set.literals, diags);
   set.report = loader::compile_report(
       set.reports, flows, [&](std::string_view name) { return set.flow_names.contains(name); }, diags);
-  return loader::finish(std::move(flows), set, std::move(diags));
+  const rule_set_id id = set.id.value_or(rule_set_id{});
+  set.migration_defs = loader::compile_migrations(
+      set.migrations, flows, [&](std::string_view name) { return set.flow_names.contains(name); }, id,
+      set.id.has_value(), set.literals, diags);
+  return loader::finish(std::move(flows), set, std::move(diags), sources);
+}
+
+}  // namespace loader
+
+load_result load_rules_from_sources(const std::vector<rules_source>& sources) {
+  return loader::load_rules_seeded(sources, nullptr);
 }
 
 load_result load_rules_from_string(std::string_view text, std::string_view file_name) {
   return load_rules_from_sources({rules_source{std::string(file_name), std::string(text)}});
 }
 
-load_result load_rules(const std::vector<std::filesystem::path>& paths) {
+read_sources_result read_rules_sources(const std::vector<std::filesystem::path>& paths) {
   namespace fs = std::filesystem;
-  std::vector<rules_source> sources;
-  std::vector<diagnostic> read_errors;
+  read_sources_result out;
+  std::vector<rules_source>& sources = out.sources;
+  std::vector<diagnostic>& read_errors = out.diagnostics;
   auto add_file = [&](const fs::path& p) {
     rules_source s;
     s.file = p.string();
@@ -1589,7 +1613,14 @@ load_result load_rules(const std::vector<std::filesystem::path>& paths) {
       add_file(path);
     }
   }
-  load_result r = load_rules_from_sources(sources);
+  loader::sort_diagnostics(read_errors);
+  return out;
+}
+
+load_result load_rules(const std::vector<std::filesystem::path>& paths) {
+  read_sources_result read = read_rules_sources(paths);
+  const std::vector<diagnostic>& read_errors = read.diagnostics;
+  load_result r = load_rules_from_sources(read.sources);
   if (!read_errors.empty()) {
     r.rules = nullptr;
     r.diagnostics.insert(r.diagnostics.end(), read_errors.begin(), read_errors.end());
