@@ -109,6 +109,7 @@ bool feed(Host& host, Read read, const month_input& m, crmflow::data_record& rec
       return ack(host.post(c, e, rec, m.at));
     }
     case crmflow::record_kind::advance_to: return ack(host.advance_to(m.at));
+    case crmflow::record_kind::publish: return false;  // the demo month publishes no rules
   }
   return false;
 }

@@ -87,7 +87,7 @@ inline std::string case_label(const engine& e, case_id c) {
 // A field's value for test output: text for strings and enums, the raw number otherwise (so
 // times and durations are exact milliseconds).
 inline std::string value_text(const engine& e, case_id c, field_id f, raw_value v) {
-  const detail::field_def& fd = e.rules().flow(e.case_flow(c)).fields[f];
+  const detail::field_def& fd = e.rules_of(c).flow(e.case_flow(c)).fields[f];
   if (fd.type == value_type::string || fd.type == value_type::enumeration) return e.field_text(c, f);
   return std::to_string(v);
 }
@@ -112,10 +112,10 @@ class recorder final : public observer {
   crmflow_test::lines take() { return crmflow_test::lines(std::exchange(lines, {})); }
 
   void on_created(const engine& e, const created_record& r) override {
-    add(r.at, "created", case_label(e, r.id), e.rules().flow(r.flow).states[r.state].name);
+    add(r.at, "created", case_label(e, r.id), e.rules_of(r.id).flow(r.flow).states[r.state].name);
   }
   void on_transition(const engine& e, const transition_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     std::string text = fl.states[r.from].name + "->" + fl.states[r.to].name + " " +
                        fl.events[r.event].name + " " + std::string(to_string(r.why));
     if (r.internal) text += " internal";
@@ -123,7 +123,7 @@ class recorder final : public observer {
     add(r.at, "transition", case_label(e, r.id), text);
   }
   void on_action(const engine& e, const action_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     const detail::action_def& a = *r.action;
     switch (a.kind) {
       case detail::action_kind::set:
@@ -165,7 +165,7 @@ class recorder final : public observer {
   }
   void on_deadline(const engine& e, const deadline_record& r) override {
     timers_fired.push_back(r.timer);
-    add(r.at, "deadline", case_label(e, r.id), e.rules().flow(r.flow).timers[r.timer].name);
+    add(r.at, "deadline", case_label(e, r.id), e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   }
   void on_clock(const engine& e, const clock_record& r) override {
     std::string text = e.rules().flow(r.flow).clocks[r.clock].name + " " + std::string(to_string(r.what));
@@ -176,10 +176,15 @@ class recorder final : public observer {
   }
   void on_rejected(const engine& e, const rejection_record& r) override {
     std::string event = "#" + std::to_string(r.event);
-    if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())
-      event = e.rules().flow(r.flow).events[r.event].name;
+    if (r.flow != no_id16 && r.event < e.rules_of(r.id).flow(r.flow).events.size())
+      event = e.rules_of(r.id).flow(r.flow).events[r.event].name;
     add(r.at, "rejected", case_label(e, r.id),
         event + " " + std::string(to_string(r.why)) + " " + std::string(to_string(r.origin)));
+  }
+  void on_migrated(const engine& e, const migration_record& r) override {
+    add(r.at, "migrated", case_label(e, r.id),
+        "v" + std::to_string(r.from_version) + "->v" + std::to_string(r.to_version) + " " + std::string(r.from_state) +
+            "->" + std::string(r.to_state));
   }
 
  private:
@@ -198,7 +203,7 @@ class recorder final : public observer {
 
 // Running deadlines of a case as "timer@due", sorted (timer ids are the loader's business).
 inline lines deadlines_of(const engine& e, case_id c) {
-  const auto& fl = e.rules().flow(e.case_flow(c));
+  const auto& fl = e.rules_of(c).flow(e.case_flow(c));
   lines out;
   for (const pending_deadline& p : e.deadlines(c)) out.push_back(fl.timers[p.timer].name + "@" + std::to_string(p.due));
   std::sort(out.begin(), out.end());
@@ -207,7 +212,7 @@ inline lines deadlines_of(const engine& e, case_id c) {
 
 // History as "at event from->to cause".
 inline lines history_of(const engine& e, case_id c) {
-  const auto& fl = e.rules().flow(e.case_flow(c));
+  const auto& fl = e.rules_of(c).flow(e.case_flow(c));
   lines out;
   for (const history_entry& x : e.history(c))
     out.push_back(std::to_string(x.at) + " " + fl.events[x.event].name + " " + fl.states[x.from].name +
@@ -218,7 +223,7 @@ inline lines history_of(const engine& e, case_id c) {
 // Everything observable about one case: state, every field (raw and as text), running
 // deadlines and history.
 inline std::string snapshot(const engine& e, case_id c) {
-  const auto& fl = e.rules().flow(e.case_flow(c));
+  const auto& fl = e.rules_of(c).flow(e.case_flow(c));
   std::ostringstream os;
   os << "state=" << e.state_name(c) << " final=" << e.is_final(c) << " fields=";
   for (std::size_t f = 0; f < fl.fields.size(); ++f) {

@@ -20,6 +20,7 @@
 
 #include "crmflow/export.hpp"
 #include "crmflow/observer.hpp"
+#include "crmflow/versioning.hpp"
 
 namespace crmflow {
 
@@ -69,6 +70,8 @@ class audit_recorder final : public observer {
   CRMFLOW_EXPORT std::string post_record(const engine& e, case_id c, event_id ev, const data_record& data,
                                          timestamp at, status outcome) const;
   CRMFLOW_EXPORT std::string advance_record(const engine& e, timestamp to) const;
+  // `publish` (engine::publish, after it: the rule set's name, the version, the cases migrated).
+  CRMFLOW_EXPORT std::string publish_record(const engine& e, const publish_result& r) const;
 
   CRMFLOW_EXPORT void on_created(const engine& e, const created_record& r) override;
   CRMFLOW_EXPORT void on_transition(const engine& e, const transition_record& r) override;
@@ -79,6 +82,7 @@ class audit_recorder final : public observer {
   CRMFLOW_EXPORT void on_clock(const engine& e, const clock_record& r) override;
   CRMFLOW_EXPORT void on_rejected(const engine& e, const rejection_record& r) override;
   CRMFLOW_EXPORT void on_timer(const engine& e, const timer_record& r) override;
+  CRMFLOW_EXPORT void on_migrated(const engine& e, const migration_record& r) override;
 
  private:
   observer* next_ = nullptr;

@@ -56,7 +56,7 @@ struct open_durable_result {
 };
 
 // Journal record kinds.
-enum class record_kind : std::uint8_t { create_case = 1, post = 2, advance_to = 3 };
+enum class record_kind : std::uint8_t { create_case = 1, post = 2, advance_to = 3, publish = 4 };
 
 class durable_engine {
  public:
@@ -83,6 +83,13 @@ class durable_engine {
   CRMFLOW_EXPORT durable_result<outcome> post(case_id c, event_id e, const data_record& data, timestamp at,
                                               std::string_view actor = {});
   CRMFLOW_EXPORT durable_result<std::size_t> advance_to(timestamp t, std::string_view actor = {});
+  // engine::publish. The version is checked first (engine::publish with check_only): a refused
+  // one is not journaled and changes nothing (`stored` ok, value.accepted false). An accepted
+  // one is journaled with the full text of its rules, so recovery publishes it again without
+  // the host; snapshots carry the text of every version in use. Rules text is held in memory
+  // by each loaded version. Loads the rules twice (check, then publish).
+  CRMFLOW_EXPORT durable_result<publish_result> publish(const std::vector<rules_source>& sources,
+                                                        std::string_view actor = {});
 
   // Group commit. Between begin_batch() and commit_batch(), inputs are applied and staged but
   // not durable: their results are provisional, and must not be acknowledged to anyone until

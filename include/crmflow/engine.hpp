@@ -30,6 +30,7 @@
 #include "crmflow/observer.hpp"
 #include "crmflow/rule_set.hpp"
 #include "crmflow/value.hpp"
+#include "crmflow/versioning.hpp"
 
 // Keeps rarely taken paths (refusals, observers, exit/entry machinery) out of the inlined event
 // path, so that the common case stays small enough for the compiler to inline.
@@ -175,14 +176,8 @@ class engine {
     if (!rules_) throw std::invalid_argument("crmflow::engine: null rule set");
     strings_ = rules_->literals();
     if (options_.audit_log) audit_ = make_audit_observer(options_.audit_log);
-    flows_ = rules_->flows().data();
     observed_ = options_.observer != nullptr || audit_ != nullptr;
-    triggered_ = !rules_->triggers().empty();
-    quiet_ = !observed_ && !options_.keep_history && !triggered_;
-    if (triggered_) {
-      trig_ = trigger_state(rules_->triggers().defs());
-      open_counts_.assign(rules_->triggers().size(), 0);
-    }
+    add_version(rules_);
   }
 
   engine(const engine&) = delete;
@@ -199,41 +194,12 @@ class engine {
   // raise their alarm now and open their case once this call's own work is done). Refused
   // (and nothing created) for an unknown flow, a taken name, a time
   // before now() or bad field values. O(fields + timers), amortised.
+  // The case runs on the newest version (publish) for the rest of its life, unless a later
+  // version migrates it; `f` is a flow id of rules() (the newest).
   create_result create_case(flow_id f, std::string_view name, timestamp at,
                             const data_record* init = nullptr) {
-    if (f >= rules_->flow_count()) return {status::unknown_flow, no_id32};
-    if (at < now_) return {status::time_backwards, no_id32};
-    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
-    const detail::flow_program& fl = rules_->flow(f);
-    if (init && !valid_fields(fl, *init)) return {status::bad_data, no_id32};
-    fire_due(at, false);
-    now_ = at;
-
-    const auto id = static_cast<case_id>(cases_.size());
-    case_record rec;
-    rec.flow = f;
-    rec.state = fl.initial;
-    rec.fields = static_cast<std::uint32_t>(fields_.size());
-    rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
-    for (std::size_t i = 0; i < fl.fields.size(); ++i)
-      fields_.push_back(init && init->has(static_cast<std::uint16_t>(i)) ? init->get(static_cast<std::uint16_t>(i))
-                                                                         : fl.fields[i].initial);
-    timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
-    rec.clocks = static_cast<std::uint32_t>(clocks_.size());
-    clocks_.resize(clocks_.size() + fl.clocks.size());
-    cases_.push_back(rec);
-    names_.emplace_back(name);
-    if (!name.empty()) by_name_.emplace(std::string(name), id);
-
-    notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial, opened_by_, opened_trigger_}); });
-    emitted_ = 0;
-    run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
-    if (!fl.clocks.empty()) [[unlikely]] step_clocks(id, fl, no_id16, no_id16, fl.initial, false);
-    if (triggered_) [[unlikely]] count_triggers(id, no_id16, fl.initial, true);
-    drain_emits();
-    return {status::accepted, id};
+    return create_on(newest_, f, name, at, init);
   }
-
   // Posts event `e` of the case's flow with `data` (slots are the event's data ids) at `at`.
   // First fires every deadline due strictly before `at` (of all cases), so an event at exactly
   // a deadline's instant counts as in time. Returns accepted with the transition, or why it
@@ -244,7 +210,7 @@ class engine {
     if (deadlines_.any_due(at, false)) fire_due(at, false);
     now_ = at;
     if (c >= cases_.size()) return reject(c, e, at, status::unknown_case, cause::posted);
-    const detail::flow_program& fl = flows_[cases_[c].flow];
+    const detail::flow_program& fl = program(cases_[c]);
     if (e >= fl.events.size()) return reject(c, e, at, status::unknown_event, cause::posted);
     raw_value values[data_record::max_slots];
     if (!fill_data(fl, fl.events[e], data, values))
@@ -280,20 +246,24 @@ class engine {
     return it->second;
   }
   std::string_view case_name(case_id c) const { return names_.at(c); }
+  // The case's flow, state, fields, timers and events are ids of the rule set it runs on,
+  // rules_of(c), which is rules() unless the case started on an older version.
   flow_id case_flow(case_id c) const { return cases_.at(c).flow; }
+  const rule_set& rules_of(case_id c) const { return *versions_[cases_.at(c).version].rules; }
+  std::uint32_t case_version(case_id c) const { return rules_of(c).version(); }
   state_id state(case_id c) const { return cases_.at(c).state; }
   std::string_view state_name(case_id c) const {
     const case_record& r = cases_.at(c);
-    return rules_->flow(r.flow).states[r.state].name;
+    return program(r).states[r.state].name;
   }
   bool is_final(case_id c) const {
     const case_record& r = cases_.at(c);
-    return rules_->flow(r.flow).states[r.state].final;
+    return program(r).states[r.state].final;
   }
   // Raw value of a field; throws std::out_of_range for an unknown field.
   raw_value field(case_id c, field_id f) const {
     const case_record& r = cases_.at(c);
-    if (f >= rules_->flow(r.flow).fields.size()) throw std::out_of_range("crmflow: unknown field");
+    if (f >= program(r).fields.size()) throw std::out_of_range("crmflow: unknown field");
     return fields_[r.fields + f];
   }
   // A field as text: strings as written, enums by name, timestamps as RFC 3339 in the display
@@ -310,7 +280,7 @@ class engine {
   std::vector<pending_deadline> deadlines(case_id c) const {
     const case_record& r = cases_.at(c);
     std::vector<pending_deadline> out;
-    const std::size_t n = rules_->flow(r.flow).timers.size();
+    const std::size_t n = program(r).timers.size();
     for (std::size_t t = 0; t < n; ++t)
       if (const std::uint32_t h = timer_handles_[r.timers + t]; h != no_id32)
         out.push_back({static_cast<timer_id>(t), deadlines_.due(h)});
@@ -323,7 +293,7 @@ class engine {
   // or clock. O(1), plus O(log) calendar queries for a clock counting working time.
   clock_status read_clock(case_id c, clock_id k) const {
     const case_record& r = cases_.at(c);
-    const detail::flow_program& fl = rules_->flow(r.flow);
+    const detail::flow_program& fl = program(r);
     if (k >= fl.clocks.size()) throw std::out_of_range("crmflow: unknown clock");
     const clock_slot& s = clocks_[r.clocks + k];
     const detail::clock_def& cd = fl.clocks[k];
@@ -354,7 +324,7 @@ class engine {
   // or clock. O(1).
   clock_state saved_clock(case_id c, clock_id k) const {
     const case_record& r = cases_.at(c);
-    if (k >= rules_->flow(r.flow).clocks.size()) throw std::out_of_range("crmflow: unknown clock");
+    if (k >= program(r).clocks.size()) throw std::out_of_range("crmflow: unknown clock");
     const clock_slot& s = clocks_[r.clocks + k];
     clock_state out;
     out.phase = clock_phase_of(s);
@@ -374,9 +344,9 @@ class engine {
   // clock has, or an unknown calendar. O(marks).
   bool restore_clock(case_id c, clock_id k, const clock_state& st) {
     if (c >= cases_.size()) return false;
-    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    const detail::flow_program& fl = program(cases_[c]);
     if (k >= fl.clocks.size() || st.marks > fl.clocks[k].marks_count) return false;
-    if (st.calendar != detail::no_calendar && st.calendar >= rules_->calendars().size()) return false;
+    if (st.calendar != detail::no_calendar && st.calendar >= case_rules(c).calendars().size()) return false;
     clock_slot& s = clocks_[cases_[c].clocks + k];
     if (s.machine != no_id32) return false;
     if (st.phase == clock_phase::idle) return st == clock_state{};
@@ -415,9 +385,15 @@ class engine {
   // a field value invalid for its type). O(fields + history).
   create_result restore_case(flow_id f, std::string_view name, state_id s, const raw_value* fields,
                              std::span<const history_entry> history = {}) {
-    if (f >= rules_->flow_count()) return {status::unknown_flow, no_id32};
+    return restore_case_on(newest_, f, name, s, fields, history);
+  }
+  // As restore_case, on version slot `v` (restore_versions); unknown_flow for a slot without rules.
+  create_result restore_case_on(std::uint16_t v, flow_id f, std::string_view name, state_id s,
+                                const raw_value* fields, std::span<const history_entry> history = {}) {
+    if (v >= versions_.size() || !versions_[v].rules || f >= versions_[v].rules->flow_count())
+      return {status::unknown_flow, no_id32};
     if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
-    const detail::flow_program& fl = rules_->flow(f);
+    const detail::flow_program& fl = versions_[v].rules->flow(f);
     if (s >= fl.states.size()) return {status::bad_data, no_id32};
     if (fields)
       for (std::size_t i = 0; i < fl.fields.size(); ++i)
@@ -425,6 +401,7 @@ class engine {
     const auto id = static_cast<case_id>(cases_.size());
     case_record rec;
     rec.flow = f;
+    rec.version = v;
     rec.state = s;
     rec.fields = static_cast<std::uint32_t>(fields_.size());
     rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
@@ -440,6 +417,8 @@ class engine {
     cases_.push_back(rec);
     names_.emplace_back(name);
     if (!name.empty()) by_name_.emplace(std::string(name), id);
+    ++versions_[v].cases;
+    if (!fl.states[s].final) ++versions_[v].live;
     return {status::accepted, id};
   }
 
@@ -450,7 +429,7 @@ class engine {
   // lists those too): restore the clock first (restore_clock); false unless it is running.
   bool restore_deadline(case_id c, timer_id t, timestamp due) {
     if (c >= cases_.size()) return false;
-    const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+    const detail::flow_program& fl = program(cases_[c]);
     if (t >= fl.timers.size()) {
       const std::size_t k = t - fl.timers.size();
       if (k >= fl.clocks.size()) return false;
@@ -475,24 +454,73 @@ class engine {
     quiet_ = !observed_ && !options_.keep_history && !triggered_;
   }
 
+  // ---- rule versions (versioning.hpp, docs/api.md "Rule versions") -----------------------------
+
+  // Loads `sources` as a new version of the running rule set and makes it the newest: cases
+  // created from now on run on it; running cases stay on their version, except those that a
+  // `migrations:` item of the new version moves (state, fields and timers mapped, each told to
+  // observers as on_migrated). Refused, with nothing changed, when the rules have errors,
+  // name another rule set, are not a higher version than the newest, or a migration does not
+  // fit a loaded version (an old state or field it cannot map). A version stays loaded while
+  // cases on it have not reached a final state; the newest always stays. `check_only`: every
+  // check, but nothing changes (what durable_engine journals is known to be accepted).
+  // Cost: loading the rules (the engine's string pool is copied as the loader's seed) plus
+  // O(cases on migrated versions); not for the event path. Throws only std::bad_alloc.
+  CRMFLOW_EXPORT publish_result publish(const std::vector<rules_source>& sources, bool check_only = false);
+
+  // The loaded versions, oldest first, with their live cases. O(versions).
+  std::vector<version_info> versions() const {
+    std::vector<version_info> out;
+    for (std::size_t v = 0; v < versions_.size(); ++v)
+      if (versions_[v].loaded)
+        out.push_back({versions_[v].rules->version(), versions_[v].live, v == newest_});
+    return out;
+  }
+
+  // For snapshots (snapshot.hpp): the version slot a case is on, and each slot's rules (null
+  // for a slot whose version was released with no case left on it) and whether it is loaded
+  // (a slot only closed cases still use keeps its rules for their queries but is not loaded).
+  std::uint16_t case_slot(case_id c) const { return cases_.at(c).version; }
+  std::size_t slot_count() const noexcept { return versions_.size(); }
+  std::shared_ptr<const rule_set> slot_rules(std::size_t v) const { return versions_.at(v).rules; }
+  bool slot_loaded(std::size_t v) const { return versions_.at(v).loaded; }
+  std::size_t newest_slot() const noexcept { return newest_; }
+  // Replaces the version table of an engine without cases by `slots` (rules compiled for this
+  // engine's string pool, see compile_version), the newest being slots[newest]. False, and
+  // nothing done, if the engine has cases or the table is not valid (newest null, names differ,
+  // versions not increasing).
+  CRMFLOW_EXPORT bool restore_versions(std::vector<std::shared_ptr<const rule_set>> slots, std::size_t newest,
+                                       const std::vector<bool>& loaded);
+  // Loads `sources` against this engine's string pool, without publishing it, for
+  // restore_versions; the new version's string literals are added to the pool.
+  CRMFLOW_EXPORT load_result compile_version(const std::vector<rules_source>& sources);
+
   // Sets now() to `t` without firing anything, for restoring a saved engine.
   void restore_now(timestamp t) noexcept { now_ = t; }
 
   // The triggers' live windows, and per trigger how many cases it has opened (which numbers
-  // the next "<trigger>-<n>"): what a snapshot saves besides the cases. Empty without
-  // triggers. The mutable forms are for restoring a saved engine, before any input.
-  const trigger_state& trigger_windows() const noexcept { return trig_; }
-  trigger_state& trigger_windows_for_restore() noexcept { return trig_; }
-  std::span<const std::uint32_t> trigger_open_counts() const noexcept { return open_counts_; }
-  // False, and nothing done, for an unknown trigger.
-  bool restore_trigger_open_count(trigger_id t, std::uint32_t n) noexcept {
-    if (t >= open_counts_.size()) return false;
-    open_counts_[t] = n;
+  // the next "<trigger>-<n>"): what a snapshot saves besides the cases. Each rule version
+  // (slot, see slot_count) has its own; the forms without a slot are the newest's. Empty
+  // without triggers. The mutable forms are for restoring a saved engine, before any input.
+  const trigger_state& trigger_windows(std::size_t slot) const { return versions_.at(slot).trig; }
+  const trigger_state& trigger_windows() const noexcept { return versions_[newest_].trig; }
+  trigger_state& trigger_windows_for_restore(std::size_t slot) { return versions_.at(slot).trig; }
+  trigger_state& trigger_windows_for_restore() noexcept { return versions_[newest_].trig; }
+  std::span<const std::uint32_t> trigger_open_counts(std::size_t slot) const { return versions_.at(slot).open_counts; }
+  std::span<const std::uint32_t> trigger_open_counts() const noexcept { return versions_[newest_].open_counts; }
+  // False, and nothing done, for an unknown slot or trigger.
+  bool restore_trigger_open_count(std::size_t slot, trigger_id t, std::uint32_t n) noexcept {
+    if (slot >= versions_.size() || t >= versions_[slot].open_counts.size()) return false;
+    versions_[slot].open_counts[t] = n;
     return true;
+  }
+  bool restore_trigger_open_count(trigger_id t, std::uint32_t n) noexcept {
+    return restore_trigger_open_count(newest_, t, n);
   }
 
   timestamp now() const noexcept { return now_; }
   std::size_t pending_deadlines() const noexcept { return deadlines_.pending(); }
+  // The newest version: new cases run on it (see rules_of for a case's own).
   const rule_set& rules() const noexcept { return *rules_; }
   std::shared_ptr<const rule_set> rules_ptr() const noexcept { return rules_; }
   const engine_options& options() const noexcept { return options_; }
@@ -508,6 +536,7 @@ class engine {
   struct case_record {
     flow_id flow = 0;
     state_id state = 0;
+    std::uint16_t version = 0;  // slot in versions_
     std::uint32_t fields = 0;   // first value in fields_
     std::uint32_t timers = 0;   // first handle in timer_handles_
     std::uint32_t history = no_id32;
@@ -575,6 +604,43 @@ class engine {
     return {why, s, s, no_id32};
   }
 
+  // create_case on version slot `v` (trigger cases open on their trigger's version).
+  create_result create_on(std::uint16_t v, flow_id f, std::string_view name, timestamp at,
+                          const data_record* init) {
+    const rule_set& rules = *versions_[v].rules;
+    if (f >= rules.flow_count()) return {status::unknown_flow, no_id32};
+    if (at < now_) return {status::time_backwards, no_id32};
+    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
+    const detail::flow_program& fl = rules.flow(f);
+    if (init && !valid_fields(fl, *init)) return {status::bad_data, no_id32};
+    fire_due(at, false);
+    now_ = at;
+
+    const auto id = static_cast<case_id>(cases_.size());
+    case_record rec;
+    rec.flow = f;
+    rec.version = v;
+    rec.state = fl.initial;
+    rec.fields = static_cast<std::uint32_t>(fields_.size());
+    rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
+    for (std::size_t i = 0; i < fl.fields.size(); ++i)
+      fields_.push_back(init && init->has(static_cast<std::uint16_t>(i)) ? init->get(static_cast<std::uint16_t>(i))
+                                                                         : fl.fields[i].initial);
+    timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    cases_.push_back(rec);
+    names_.emplace_back(name);
+    if (!name.empty()) by_name_.emplace(std::string(name), id);
+    ++versions_[v].cases;
+    ++versions_[v].live;
+
+    notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial, opened_by_, opened_trigger_}); });
+    emitted_ = 0;
+    run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
+    if (triggered_) [[unlikely]] count_triggers(id, no_id16, fl.initial, true);
+    drain_emits();
+    return {status::accepted, id};
+  }
+
   bool valid_value(const detail::flow_program& fl, value_type t, std::uint32_t enum_index,
                    raw_value v) const noexcept {
     switch (t) {
@@ -620,6 +686,52 @@ class engine {
 
   raw_value* case_fields(case_id c) noexcept { return fields_.data() + cases_[c].fields; }
 
+  // The compiled flow a case runs: one more indirection than a single rule set (the version).
+  const detail::flow_program& program(const case_record& r) const noexcept { return programs_[r.version][r.flow]; }
+  const rule_set& case_rules(case_id c) const noexcept { return *versions_[cases_[c].version].rules; }
+
+  // A loaded (or closed-cases-only) version of the rule set.
+  struct version_slot {
+    std::shared_ptr<const rule_set> rules;
+    std::size_t cases = 0;  // cases on it, closed ones included (they need it for queries)
+    std::size_t live = 0;   // cases on it not in a final state
+    bool loaded = true;     // false once released: no live case and not the newest
+    trigger_state trig{std::span<const trigger_def>{}};  // its triggers' windows
+    std::vector<std::uint32_t> open_counts;  // per trigger: cases opened so far (for names)
+  };
+
+  void add_version(std::shared_ptr<const rule_set> rules) {
+    version_slot slot;
+    slot.rules = std::move(rules);
+    if (!slot.rules->triggers().empty()) {
+      slot.trig = trigger_state(slot.rules->triggers().defs());
+      slot.open_counts.assign(slot.rules->triggers().size(), 0);
+    }
+    programs_.push_back(slot.rules->flows().data());
+    versions_.push_back(std::move(slot));
+    newest_ = static_cast<std::uint16_t>(versions_.size() - 1);
+    rules_ = versions_[newest_].rules;
+    refresh_flags();
+  }
+
+  void refresh_flags() {
+    triggered_ = false;
+    for (const version_slot& v : versions_) triggered_ |= v.loaded && v.rules && !v.rules->triggers().empty();
+    quiet_ = !observed_ && !options_.keep_history && !triggered_;
+  }
+
+  // A case reached a final state: its version may now be released.
+  CRMFLOW_DETAIL_COLD void case_closed(case_id c) {
+    const std::uint16_t v = cases_[c].version;
+    if (--versions_[v].live == 0 && v != newest_) release(v);
+  }
+  // Only marked here: the closing transition may still count triggers and open cases of this
+  // version. The next publish() frees its trigger windows; its rules stay while closed cases
+  // on it remain (their queries read names from them).
+  void release(std::uint16_t v) { versions_[v].loaded = false; }
+  struct migration_plan;  // src/engine/versions.cpp
+  void migrate_case(case_id c, std::uint16_t to, const migration_plan& plan);
+
   // Finds and takes the first transition whose guard holds.
   // Without observers, history or triggers (take() counts for them), a plain transition
   // (dispatch_plain) is taken right here:
@@ -627,7 +739,7 @@ class engine {
   // run_action. Same effects, in the same order, as take().
   CRMFLOW_DETAIL_INLINE outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
     case_record& rec = cases_[c];
-    const detail::flow_program& fl = flows_[rec.flow];
+    const detail::flow_program& fl = program(rec);
     const std::size_t cell = std::size_t{rec.state} * fl.events.size() + e;
     const std::uint32_t* const index = fl.dispatch_index.data() + cell;
     const std::uint32_t first = index[0];
@@ -707,6 +819,7 @@ class engine {
     if (st.final) {
       for (std::size_t t = 0; t < fl.timers.size(); ++t)
         if (cancel_timer(c, static_cast<timer_id>(t)) && observed_) timer_changed(c, static_cast<timer_id>(t), false, 0);
+      case_closed(c);
       return;
     }
     for (std::uint64_t g = entering; g != 0; g &= g - 1) {
@@ -772,11 +885,11 @@ class engine {
     if (td.clock != detail::timer_clock::calendar_time) {
       std::uint16_t cal = td.calendar;
       if (td.calendar_field != no_id16)
-        if (const std::uint16_t named = rules_->calendar_by_string(case_fields(c)[td.calendar_field]);
+        if (const std::uint16_t named = case_rules(c).calendar_by_string(case_fields(c)[td.calendar_field]);
             named != detail::no_calendar)
           cal = named;
       if (cal != detail::no_calendar) {
-        const calendar& k = rules_->calendars()[cal];
+        const calendar& k = case_rules(c).calendars()[cal];
         return td.clock == detail::timer_clock::business_time
                    ? k.try_add_business(now_, td.business_amount)
                    : k.try_add_working_days(now_, td.business_amount);
@@ -883,7 +996,7 @@ class engine {
       }
       // A copy: handling this event may emit more and grow emit_data_.
       raw_value values[data_record::max_slots];
-      const std::size_t n = rules_->flow(cases_[pe.owner].flow).events[pe.event].data.size();
+      const std::size_t n = program(cases_[pe.owner]).events[pe.event].data.size();
       std::copy_n(emit_data_.data() + pe.data, n, values);
       dispatch(pe.owner, pe.event, values, cause::emitted);
     }
@@ -895,6 +1008,7 @@ class engine {
   // ---- triggers (报警原则, trigger.hpp); reached only when the rule set has some ------------
 
   struct pending_open {
+    std::uint16_t version;  // slot of the trigger's rule set; the case opens on it
     trigger_id trigger;
     case_id by;        // the case whose occurrence fired
     data_record init;  // the opened case's fields, from the trigger's `open_case: data:`
@@ -904,7 +1018,8 @@ class engine {
   // into `to` for the triggers that watch them, once the transition has fully run. A trigger
   // that fires raises its alarm at once; the case it opens is queued (open_trigger_cases).
   CRMFLOW_DETAIL_COLD void count_triggers(case_id c, event_id e, state_id to, bool entered) {
-    const trigger_set& ts = rules_->triggers();
+    const trigger_set& ts = case_rules(c).triggers();
+    if (ts.empty()) return;
     const flow_id f = cases_[c].flow;
     for (const trigger_id t : ts.on_event(f, e)) observe_trigger(c, t);
     if (entered)
@@ -912,16 +1027,18 @@ class engine {
   }
 
   void observe_trigger(case_id c, trigger_id t) {
-    const trigger_def& d = rules_->triggers().at(t);
-    const detail::flow_program& fl = flows_[d.flow];
+    const std::uint16_t v = cases_[c].version;
+    trigger_state& trig = versions_[v].trig;
+    const trigger_def& d = versions_[v].rules->triggers().at(t);
+    const detail::flow_program& fl = programs_[v][d.flow];
     const raw_value* fields = case_fields(c);
     if (!trigger_matches(d, fl, fields, now_)) return;
-    const bool fired = trig_.observe_case(t, d, fields, now_);
+    const bool fired = trig.observe_case(t, d, fields, now_);
     // The windows hold at most `count` occurrences per key, and a table sweeps itself before
     // it grows; this drops dead keys now and then all the same (amortised O(1) per occurrence).
     if (--expire_countdown_ == 0) {
-      trig_.expire(now_);
-      expire_countdown_ = std::max<std::size_t>(4096, trig_.live_keys());
+      trig.expire(now_);
+      expire_countdown_ = std::max<std::size_t>(4096, trig.live_keys());
     }
     if (!fired) return;
     if (observed()) {
@@ -932,7 +1049,7 @@ class engine {
       notify_observers([&](observer& o) { o.on_alarm(*this, {c, now_, d.flow, d.alarm, to_buf_, message_buf_}); });
     }
     if (d.open_flow == no_id16) return;
-    pending_open p{t, c, {}};
+    pending_open p{v, t, c, {}};
     const detail::eval_context ctx{fields, nullptr, now_};
     for (const trigger_open_arg& arg : d.open_data) p.init.set(arg.field, detail::evaluate(fl, arg.expr, ctx));
     opens_.push_back(std::move(p));
@@ -950,15 +1067,15 @@ class engine {
     std::string name;
     for (std::size_t i = 0; i < opens_.size() && i < options_.max_emits_per_event; ++i) {
       pending_open p = std::move(opens_[i]);
-      const trigger_def& d = rules_->triggers().at(p.trigger);
+      const trigger_def& d = versions_[p.version].rules->triggers().at(p.trigger);
       do {
         name = d.name;
         name += '-';
-        name += std::to_string(++open_counts_[p.trigger]);
+        name += std::to_string(++versions_[p.version].open_counts[p.trigger]);
       } while (by_name_.contains(name));
       opened_by_ = p.by;
       opened_trigger_ = d.name;
-      create_case(d.open_flow, name, now_, &p.init);
+      create_on(p.version, d.open_flow, name, now_, &p.init);
       opened_by_ = no_id32;
       opened_trigger_ = {};
     }
@@ -993,7 +1110,7 @@ class engine {
   std::uint16_t clock_calendar(case_id c, const detail::clock_def& cd) noexcept {
     if (!cd.business) return detail::no_calendar;
     if (cd.calendar_field != no_id16)
-      if (const std::uint16_t named = rules_->calendar_by_string(case_fields(c)[cd.calendar_field]);
+      if (const std::uint16_t named = case_rules(c).calendar_by_string(case_fields(c)[cd.calendar_field]);
           named != detail::no_calendar)
         return named;
     return cd.calendar;
@@ -1205,7 +1322,7 @@ class engine {
       ++fired;
       now_ = d.due;
       const flow_id f = cases_[d.owner].flow;
-      const detail::flow_program& fl = rules_->flow(f);
+      const detail::flow_program& fl = program(cases_[d.owner]);
       if (d.timer >= fl.timers.size()) [[unlikely]] {
         fire_clock(d.owner, fl, static_cast<clock_id>(d.timer - fl.timers.size()));
         continue;
@@ -1226,8 +1343,12 @@ class engine {
     return fired;
   }
 
-  std::shared_ptr<const rule_set> rules_;
-  const detail::flow_program* flows_ = nullptr;  // rules_->flows().data(): no bounds check per event
+  std::shared_ptr<const rule_set> rules_;  // the newest version, versions_[newest_].rules
+  std::vector<version_slot> versions_;
+  // Per version slot: rules->flows().data(), so that a case's program is two loads away with
+  // no bounds check per event.
+  std::vector<const detail::flow_program*> programs_;
+  std::uint16_t newest_ = 0;
   engine_options options_;
   bool observed_ = false;  // an observer or an audit log is set (fixed at construction)
   bool quiet_ = false;     // !observed_ && !keep_history && no triggers: plain transitions skip take()
@@ -1251,10 +1372,8 @@ class engine {
   std::string to_buf_;
   std::string message_buf_;
 
-  bool triggered_ = false;  // the rule set has triggers (fixed at construction)
-  trigger_state trig_{std::span<const trigger_def>{}};
+  bool triggered_ = false;  // a loaded version has triggers
   std::vector<pending_open> opens_;
-  std::vector<std::uint32_t> open_counts_;  // per trigger: cases opened so far (for names)
   std::size_t expire_countdown_ = 4096;
   bool opening_ = false;
   case_id opened_by_ = no_id32;      // while open_trigger_cases creates a case: its opener

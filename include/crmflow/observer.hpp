@@ -172,6 +172,19 @@ struct clock_record {
   duration limit;       // the limit in force (0 or less: none)
 };
 
+// A running case moved onto a newer rule version by a migration (engine::publish). Its flow,
+// state, fields and timers are now ids of the new version; the state names are given because
+// the old state is not in the new version's tables.
+struct migration_record {
+  case_id id;
+  timestamp at;
+  flow_id flow;  // in the new version
+  std::uint32_t from_version;
+  std::uint32_t to_version;
+  std::string_view from_state;
+  std::string_view to_state;
+};
+
 // Override what you need; every default does nothing. Observers must not post to the engine.
 class observer {
  public:
@@ -187,6 +200,7 @@ class observer {
   // After the transition, deadline or `set` that moved the clock; a warning or breach before
   // the actions it runs.
   virtual void on_clock(const engine&, const clock_record&) {}
+  virtual void on_migrated(const engine&, const migration_record&) {}
 };
 
 // An observer that writes an audit line per record to `logger` at info level (rejections at

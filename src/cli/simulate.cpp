@@ -16,6 +16,7 @@
 #include <cinttypes>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -165,6 +166,7 @@ class tee_observer final : public observer {
   void on_timer(const engine& e, const timer_record& r) override { a_.on_timer(e, r); b_.on_timer(e, r); }
   void on_clock(const engine& e, const clock_record& r) override { a_.on_clock(e, r); b_.on_clock(e, r); }
   void on_rejected(const engine& e, const rejection_record& r) override { a_.on_rejected(e, r); b_.on_rejected(e, r); }
+  void on_migrated(const engine& e, const migration_record& r) override { a_.on_migrated(e, r); b_.on_migrated(e, r); }
 
  private:
   observer& a_;
@@ -184,15 +186,7 @@ class simulation {
         quiet_(quiet),
         writer_(out, stats, opt.utc_offset),
         tee_(writer_, opt.extra ? *opt.extra : static_cast<observer&>(writer_)),
-        plain_(std::make_unique<engine>(rules, make_engine_options(opt, opt.extra ? static_cast<observer&>(tee_) : writer_))) {
-    for (const detail::flow_program& fl : rules->flows()) {
-      flow_names& names = names_.emplace_back();
-      for (std::size_t e = 0; e < fl.events.size(); ++e)
-        names.events.emplace(fl.events[e].name, static_cast<event_id>(e));
-      for (std::size_t f = 0; f < fl.fields.size(); ++f)
-        names.fields.emplace(fl.fields[f].name, static_cast<field_id>(f));
-    }
-  }
+        plain_(std::make_unique<engine>(rules, make_engine_options(opt, opt.extra ? static_cast<observer&>(tee_) : writer_))) {}
 
   // Handles one non-blank line.
   void line(std::uint64_t number, std::string_view text);
@@ -266,6 +260,11 @@ class simulation {
     if (!r.acknowledged()) note(std::move(r.stored));
     return r.acknowledged();
   }
+  // Publishes the rules at `path` (relative to the events file's folder) at `at`: time moves
+  // to `at` first (one input), then the version is published (one more input if accepted;
+  // a refused version is not journaled). Records `published` or `publish_refused`.
+  void publish(std::uint64_t number, timestamp at, const std::string& path);
+
   bool advance(timestamp t) {
     ++inputs_;
     if (!durable_) {
@@ -307,7 +306,7 @@ class simulation {
 
   // Converts `data` into record_ for the event's slots (or, for create, the flow's fields).
   // Returns an error message, empty on success.
-  std::string convert_data(const detail::flow_program& fl, flow_id f, std::optional<event_id> event,
+  std::string convert_data(const detail::flow_program& fl, const flow_names& names, std::optional<event_id> event,
                            const json* data);
 
   const options& opt_;
@@ -320,14 +319,28 @@ class simulation {
   tee_observer tee_;  // used only with opt.extra
   std::unique_ptr<engine> plain_;  // null once use_store() succeeded
   std::unique_ptr<durable_engine> durable_;
-  std::vector<flow_names> names_;
+  // Event and field names per flow, per rule version (built when first needed).
+  const std::vector<flow_names>& names_of(const rule_set& rules) {
+    auto [it, fresh] = names_.try_emplace(&rules);
+    if (fresh)
+      for (const detail::flow_program& fl : rules.flows()) {
+        flow_names& names = it->second.emplace_back();
+        for (std::size_t e = 0; e < fl.events.size(); ++e)
+          names.events.emplace(fl.events[e].name, static_cast<event_id>(e));
+        for (std::size_t f = 0; f < fl.fields.size(); ++f)
+          names.fields.emplace(fl.fields[f].name, static_cast<field_id>(f));
+      }
+    return it->second;
+  }
+
+  std::unordered_map<const rule_set*, std::vector<flow_names>> names_;  // rule sets stay alive: the engine keeps each
   name_map<case_id> cases_;
   data_record record_;
   std::string actor_;  // the line's "actor", for the store's audit trail (empty: "system")
 };
 
-std::string simulation::convert_data(const detail::flow_program& fl, flow_id f, std::optional<event_id> event,
-                                      const json* data) {
+std::string simulation::convert_data(const detail::flow_program& fl, const flow_names& names,
+                                      std::optional<event_id> event, const json* data) {
   record_.clear();
   if (!data) return {};
   std::string error;
@@ -347,8 +360,8 @@ std::string simulation::convert_data(const detail::flow_program& fl, flow_id f, 
       }
       if (slot == no_id16) return "event " + ev.name + " has no data item \"" + name + "\"";
     } else {
-      const auto it = names_[f].fields.find(std::string_view(name));
-      if (it == names_[f].fields.end()) return "flow " + fl.name + " has no field \"" + name + "\"";
+      const auto it = names.fields.find(std::string_view(name));
+      if (it == names.fields.end()) return "flow " + fl.name + " has no field \"" + name + "\"";
       slot = it->second;
       type = fl.fields[slot].type;
       enum_index = fl.fields[slot].enum_index;
@@ -383,6 +396,7 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   const json* event_j = nullptr;
   const json* data_j = nullptr;
   const json* actor_j = nullptr;
+  const json* publish_j = nullptr;
   std::string unknown_key;
   for (const auto& [k, v] : j.items()) {
     if (k == "at") at_j = &v;
@@ -391,6 +405,7 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     else if (k == "event") event_j = &v;
     else if (k == "data") data_j = &v;
     else if (k == "actor") actor_j = &v;
+    else if (k == "publish") publish_j = &v;
     else if (unknown_key.empty()) unknown_key = k;
   }
   std::optional<timestamp> at;
@@ -401,11 +416,23 @@ void simulation::line(std::uint64_t number, std::string_view text) {
 
   auto fail = [&](const std::string& message) { bad_line(number, at, case_name, message); };
   actor_.clear();
-  if (!unknown_key.empty()) return fail("unknown key \"" + unknown_key + "\" (keys: at, case, flow, event, data, actor)");
+  if (!unknown_key.empty())
+    return fail("unknown key \"" + unknown_key + "\" (keys: at, case, flow, event, data, actor; or at, publish)");
   if (!at_j) return fail("missing key \"at\"");
   if (!at) {
     if (!at_j->is_string()) return fail("\"at\" must be an RFC 3339 timestamp string");
     return fail("bad timestamp \"" + at_j->get<std::string>() + "\" in \"at\" (expected RFC 3339, like 2026-03-02T09:15:00+08:00)");
+  }
+  if (publish_j) {
+    if (case_j || flow_j || event_j || data_j)
+      return fail("a \"publish\" line has only \"at\", \"publish\" (the rules of the new version) and \"actor\"");
+    if (actor_j && (!actor_j->is_string() || actor_j->get_ref<const std::string&>().empty()))
+      return fail("\"actor\" must be a non-empty string");
+    if (actor_j) actor_ = actor_j->get_ref<const std::string&>();
+    if (!publish_j->is_string() || publish_j->get_ref<const std::string&>().empty())
+      return fail("\"publish\" must be the path of a rules file or folder");
+    if (!stats_.first_at) stats_.first_at = *at;
+    return publish(number, *at, publish_j->get_ref<const std::string&>());
   }
   if (!case_j) return fail("missing key \"case\"");
   if (!case_name) return fail("\"case\" must be a non-empty string");
@@ -425,16 +452,16 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     const std::optional<flow_id> f = eng().rules().find_flow(flow_name);
     if (!f) return fail("unknown flow \"" + flow_name + "\"");
     const detail::flow_program& fl = eng().rules().flow(*f);
+    const flow_names& names = names_of(eng().rules())[*f];
     const bool create_only = event_name == "create";
     std::optional<event_id> e;
     if (!create_only) {
-      if (auto it = names_[*f].events.find(std::string_view(event_name)); it != names_[*f].events.end())
-        e = it->second;
+      if (auto it = names.events.find(std::string_view(event_name)); it != names.events.end()) e = it->second;
     }
     if (cases_.contains(*case_name)) return refuse(*at, *case_name, event_name, status::duplicate_case);
     std::string error;
     if (create_only || e) {
-      error = convert_data(fl, *f, e, data_j);
+      error = convert_data(fl, names, e, data_j);
       if (!error.empty()) return fail(error);
     }
     // Fields come from data only for `create`; otherwise the case starts with its defaults.
@@ -463,11 +490,47 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   }
   if (!id) return refuse(*at, *case_name, event_name, status::unknown_case);
   const flow_id f = eng().case_flow(*id);
-  const auto e = names_[f].events.find(std::string_view(event_name));
-  if (e == names_[f].events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
-  const std::string error = convert_data(eng().rules().flow(f), f, e->second, data_j);
+  const rule_set& rules = eng().rules_of(*id);  // the case's own version
+  const flow_names& names = names_of(rules)[f];
+  const auto e = names.events.find(std::string_view(event_name));
+  if (e == names.events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
+  const std::string error = convert_data(rules.flow(f), names, e->second, data_j);
   if (!error.empty()) return fail(error);
   post(*id, e->second, record_, *at);
+}
+
+void simulation::publish(std::uint64_t number, timestamp at, const std::string& path) {
+  if (at < eng().now()) return writer_.published(at, path, 0, false, 0, "time_backwards: the line is older than the run");
+  if (!advance(at)) return;
+  std::filesystem::path where(path);
+  if (where.is_relative() && opt_.events_path != "-")
+    where = std::filesystem::path(opt_.events_path).parent_path() / where;
+  read_sources_result read = read_rules_sources({where});
+  publish_result r;
+  if (!read.ok()) {
+    r.diagnostics = std::move(read.diagnostics);
+  } else if (!durable_) {
+    r = plain_->publish(read.sources);
+  } else {
+    durable_result<publish_result> d = durable_->publish(read.sources, actor_);
+    if (!d.acknowledged()) return note(std::move(d.stored));
+    r = std::move(d.value);
+  }
+  if (r.accepted) ++inputs_;  // one journal record
+  std::string first;
+  for (const diagnostic& d : r.diagnostics)
+    if (d.severity == severity::error) {
+      first = to_string(d);
+      break;
+    }
+  writer_.published(at, path, r.version, r.accepted, r.migrated, first);
+  if (r.accepted) return;
+  ++stats_.lines_skipped;
+  if (!quiet_) {
+    std::fprintf(stderr, "%.*s:%" PRIu64 ": publish %s refused; the running cases are untouched:\n",
+                 static_cast<int>(opt_.events_path.size()), opt_.events_path.data(), number, path.c_str());
+    for (const diagnostic& d : r.diagnostics) std::fprintf(stderr, "  %s\n", to_string(d).c_str());
+  }
 }
 
 void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int offset) {
@@ -482,10 +545,19 @@ void print_summary(std::FILE* to, const run_stats& s, const engine& eng, int off
   line("cases:         ", s.cases_created);
 
   // Cases per current state, flow by flow, states in declaration order.
+  // Cases on older rule versions count under the newest's flow and state of the same name.
   const rule_set& rules = eng.rules();
   std::vector<std::vector<std::uint64_t>> per_state(rules.flow_count());
   for (std::size_t f = 0; f < rules.flow_count(); ++f) per_state[f].resize(rules.flow(static_cast<flow_id>(f)).states.size());
-  for (case_id c = 0; c < eng.case_count(); ++c) ++per_state[eng.case_flow(c)][eng.state(c)];
+  for (case_id c = 0; c < eng.case_count(); ++c) {
+    if (&eng.rules_of(c) == &rules) {
+      ++per_state[eng.case_flow(c)][eng.state(c)];
+      continue;
+    }
+    const std::optional<flow_id> f = rules.find_flow(eng.rules_of(c).flow(eng.case_flow(c)).name);
+    if (!f) continue;
+    if (const std::optional<state_id> st = rules.find_state(*f, eng.state_name(c))) ++per_state[*f][*st];
+  }
   for (std::size_t f = 0; f < rules.flow_count(); ++f) {
     const detail::flow_program& fl = rules.flow(static_cast<flow_id>(f));
     std::string states;

@@ -39,7 +39,7 @@ void timeline_writer::key(std::string_view k) {
 
 void timeline_writer::on_created(const engine& e, const created_record& r) {
   ++stats_.cases_created;
-  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::flow_program& fl = e.rules_of(r.id).flow(r.flow);
   std::string& b = begin(r.at, e.case_name(r.id), "created");
   key("flow");
   append_json_string(b, fl.name);
@@ -59,7 +59,7 @@ void timeline_writer::on_created(const engine& e, const created_record& r) {
 
 void timeline_writer::on_transition(const engine& e, const transition_record& r) {
   ++stats_.transitions;
-  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::flow_program& fl = e.rules_of(r.id).flow(r.flow);
   std::string& b = begin(r.at, e.case_name(r.id), "transition");
   key("event");
   append_json_string(b, fl.events[r.event].name);
@@ -102,7 +102,7 @@ void timeline_writer::append_value(std::string& b, const engine& e, const detail
 }
 
 void timeline_writer::on_action(const engine& e, const action_record& r) {
-  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::flow_program& fl = e.rules_of(r.id).flow(r.flow);
   const detail::action_def& a = *r.action;
   switch (a.kind) {
     case detail::action_kind::set: {
@@ -204,7 +204,7 @@ void timeline_writer::on_deadline(const engine& e, const deadline_record& r) {
   ++stats_.deadlines;
   std::string& b = begin(r.at, e.case_name(r.id), "deadline");
   key("timer");
-  append_json_string(b, e.rules().flow(r.flow).timers[r.timer].name);
+  append_json_string(b, e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   end();
 }
 
@@ -213,8 +213,8 @@ void timeline_writer::on_rejected(const engine& e, const rejection_record& r) {
   const bool known_case = r.id < e.case_count();
   std::string& b = begin(r.at, known_case ? e.case_name(r.id) : std::string_view{}, "rejected");
   key("event");
-  if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())
-    append_json_string(b, e.rules().flow(r.flow).events[r.event].name);
+  if (r.flow != no_id16 && r.event < e.rules_of(r.id).flow(r.flow).events.size())
+    append_json_string(b, e.rules_of(r.id).flow(r.flow).events[r.event].name);
   else
     b += "null";
   key("reason");
@@ -282,6 +282,43 @@ void timeline_writer::input_error(std::optional<timestamp> at, std::optional<std
   append_int(b, static_cast<std::int64_t>(line));
   key("message");
   append_json_string(b, message);
+  end();
+}
+
+void timeline_writer::on_migrated(const engine& e, const migration_record& r) {
+  std::string& b = begin(r.at, e.case_name(r.id), "migrated");
+  key("flow");
+  append_json_string(b, e.rules_of(r.id).flow(r.flow).name);
+  key("from_version");
+  b += std::to_string(r.from_version);
+  key("to_version");
+  b += std::to_string(r.to_version);
+  key("from");
+  append_json_string(b, r.from_state);
+  key("to");
+  append_json_string(b, r.to_state);
+  end();
+}
+
+void timeline_writer::published(timestamp at, std::string_view path, std::uint32_t version, bool accepted,
+                                std::size_t migrated, std::string_view error) {
+  std::string& b = out_.buffer();
+  b += "{\"at\":\"";
+  append_at(b, at);
+  b += "\",\"case\":null,\"type\":\"";
+  b += accepted ? "published" : "publish_refused";
+  b += '"';
+  key("rules");
+  append_json_string(b, path);
+  key("version");
+  b += std::to_string(version);
+  if (accepted) {
+    key("migrated");
+    b += std::to_string(migrated);
+  } else {
+    key("error");
+    append_json_string(b, error);
+  }
   end();
 }
 

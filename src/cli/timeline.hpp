@@ -42,6 +42,12 @@ class timeline_writer final : public observer {
   void on_deadline(const engine& e, const deadline_record& r) override;
   void on_rejected(const engine& e, const rejection_record& r) override;
   void on_clock(const engine& e, const clock_record& r) override;
+  void on_migrated(const engine& e, const migration_record& r) override;
+
+  // A rule version published mid-run (a `publish` input line): accepted or refused, with the
+  // first error when refused.
+  void published(timestamp at, std::string_view path, std::uint32_t version, bool accepted, std::size_t migrated,
+                 std::string_view error);
 
   // A refusal the CLI decides itself (unknown case or event, duplicate case, a create refused).
   void rejected(timestamp at, std::string_view case_name, std::string_view event, status why);

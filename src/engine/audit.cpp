@@ -14,18 +14,18 @@ class audit_observer final : public observer {
   explicit audit_observer(std::shared_ptr<spdlog::logger> logger) : log_(std::move(logger)) {}
 
   void on_created(const engine& e, const created_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     log_->info("{} case={} flow={} created state={}", at(r.at, e), who(r.id, e), fl.name,
                fl.states[r.state].name);
   }
   void on_transition(const engine& e, const transition_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     log_->info("{} case={} event={} ({}) {} -> {}{}", at(r.at, e), who(r.id, e),
                fl.events[r.event].name, to_string(r.why), fl.states[r.from].name,
                fl.states[r.to].name, r.internal ? " (internal)" : "");
   }
   void on_action(const engine& e, const action_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     const detail::action_def& a = *r.action;
     switch (a.kind) {
       case detail::action_kind::set:
@@ -66,7 +66,7 @@ class audit_observer final : public observer {
   }
   void on_deadline(const engine& e, const deadline_record& r) override {
     log_->info("{} case={} deadline {}", at(r.at, e), who(r.id, e),
-               e.rules().flow(r.flow).timers[r.timer].name);
+               e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   }
   void on_clock(const engine& e, const clock_record& r) override {
     const auto& fl = e.rules().flow(r.flow);
@@ -79,11 +79,15 @@ class audit_observer final : public observer {
   }
   void on_rejected(const engine& e, const rejection_record& r) override {
     std::string event = "?";
-    if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size())
-      event = e.rules().flow(r.flow).events[r.event].name;
+    if (r.flow != no_id16 && r.event < e.rules_of(r.id).flow(r.flow).events.size())
+      event = e.rules_of(r.id).flow(r.flow).events[r.event].name;
     log_->warn("{} case={} rejected event={} reason={}", at(r.at, e),
                who(r.id, e), event,
                to_string(r.why));
+  }
+  void on_migrated(const engine& e, const migration_record& r) override {
+    log_->info("{} case={} migrated version {} -> {} state {} -> {}", at(r.at, e), who(r.id, e), r.from_version,
+               r.to_version, r.from_state, r.to_state);
   }
 
  private:

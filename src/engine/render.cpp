@@ -29,7 +29,7 @@ void append_value(std::string& out, const engine& eng, const detail::flow_progra
 
 std::string engine::field_text(case_id c, field_id f) const {
   const raw_value v = field(c, f);
-  const detail::flow_program& fl = rules_->flow(cases_[c].flow);
+  const detail::flow_program& fl = program(cases_[c]);
   std::string out;
   append_value(out, *this, fl, fl.fields[f].type, fl.fields[f].enum_index, v);
   return out;
@@ -38,7 +38,7 @@ std::string engine::field_text(case_id c, field_id f) const {
 void engine::render(case_id c, std::uint32_t t, std::string& out) const {
   out.clear();
   const case_record& rec = cases_.at(c);
-  const detail::flow_program& fl = rules_->flow(rec.flow);
+  const detail::flow_program& fl = program(rec);
   if (t >= fl.templates.size()) return;
   const detail::template_def& tpl = fl.templates[t];
   for (std::uint32_t i = 0; i < tpl.count; ++i) {

@@ -70,7 +70,9 @@ bool plain(const flow_program& flow, std::size_t s, std::uint32_t t) {
   const detail::state_def& dst = flow.states[tr.target];
   if (!quiet(src.on_exit) || src.timers_count != 0) return false;
   if (!quiet(dst.on_entry) || dst.timers_count != 0) return false;
-  if (dst.final && !flow.timers.empty()) return false;
+  // Entering a final state goes through the engine's full path: it stops the case's timers
+  // and may release the case's rule version (engine::publish).
+  if (dst.final) return false;
   const std::uint64_t changed = (src.groups & ~dst.groups) | (dst.groups & ~src.groups);
   for (std::size_t g = 0; g < flow.groups.size() && g < 64; ++g) {
     if (!(changed >> g & 1)) continue;

@@ -94,7 +94,9 @@ object base(const audit_recorder& r, const engine& e, std::string_view type, tim
 object about_case(const audit_recorder& r, const engine& e, std::string_view type, timestamp at, case_id c, flow_id f) {
   object o = base(r, e, type, at);
   o.str("case", who(e, c));
-  if (f < e.rules().flow_count()) o.str("flow", e.rules().flow(f).name);
+  // The case's own rule version (the newest for a case not created yet).
+  const rule_set& rules = c < e.case_count() ? e.rules_of(c) : e.rules();
+  if (f < rules.flow_count()) o.str("flow", rules.flow(f).name);
   return o;
 }
 
@@ -117,7 +119,7 @@ std::string audit_recorder::post_record(const engine& e, case_id c, event_id ev,
   const bool known = c < e.case_count();
   const flow_id f = known ? e.case_flow(c) : no_id16;
   object o = about_case(*this, e, "event", at, c, f);
-  const detail::flow_program* fl = known ? &e.rules().flow(f) : nullptr;
+  const detail::flow_program* fl = known ? &e.rules_of(c).flow(f) : nullptr;
   const detail::event_def* def = fl && ev < fl->events.size() ? &fl->events[ev] : nullptr;
   o.str("event", def ? def->name : "#" + std::to_string(ev));
   if (data.present() != 0) o.raw("data", record_json(e, fl, def ? &def->data : nullptr, data));
@@ -129,11 +131,26 @@ std::string audit_recorder::advance_record(const engine& e, timestamp to) const 
   return base(*this, e, "advance", to).text();
 }
 
+std::string audit_recorder::publish_record(const engine& e, const publish_result& r) const {
+  object o = base(*this, e, "publish", e.now());
+  o.str("ruleset", e.rules().name()).num("version", r.version).num("migrated", static_cast<std::int64_t>(r.migrated));
+  o.str("outcome", r.accepted ? "accepted" : "refused");
+  return o.text();
+}
+
+void audit_recorder::on_migrated(const engine& e, const migration_record& r) {
+  if (next_) next_->on_migrated(e, r);
+  if (!recording_) return;
+  object o = about_case(*this, e, "migrated", r.at, r.id, r.flow);
+  o.num("from_version", r.from_version).num("to_version", r.to_version).str("from", r.from_state).str("to", r.to_state);
+  records_.push_back(o.text());
+}
+
 void audit_recorder::on_created(const engine& e, const created_record& r) {
   if (next_) next_->on_created(e, r);
   if (!recording_) return;
   object o = about_case(*this, e, "created", r.at, r.id, r.flow);
-  o.str("state", e.rules().flow(r.flow).states[r.state].name);
+  o.str("state", e.rules_of(r.id).flow(r.flow).states[r.state].name);
   if (r.opened_by != no_id32) o.str("opened_by", who(e, r.opened_by)).str("trigger", r.trigger);
   records_.push_back(o.text());
 }
@@ -141,7 +158,7 @@ void audit_recorder::on_created(const engine& e, const created_record& r) {
 void audit_recorder::on_transition(const engine& e, const transition_record& r) {
   if (next_) next_->on_transition(e, r);
   if (!recording_) return;
-  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::flow_program& fl = e.rules_of(r.id).flow(r.flow);
   object o = about_case(*this, e, "transition", r.at, r.id, r.flow);
   o.str("event", fl.events[r.event].name).str("from", fl.states[r.from].name).str("to", fl.states[r.to].name);
   o.str("cause", to_string(r.why));
@@ -152,7 +169,7 @@ void audit_recorder::on_transition(const engine& e, const transition_record& r) 
 void audit_recorder::on_action(const engine& e, const action_record& r) {
   if (next_) next_->on_action(e, r);
   if (!recording_) return;
-  const detail::flow_program& fl = e.rules().flow(r.flow);
+  const detail::flow_program& fl = e.rules_of(r.id).flow(r.flow);
   const detail::action_def& a = *r.action;
   object o;
   switch (a.kind) {
@@ -212,7 +229,7 @@ void audit_recorder::on_deadline(const engine& e, const deadline_record& r) {
   if (next_) next_->on_deadline(e, r);
   if (!recording_) return;
   object o = about_case(*this, e, "deadline", r.at, r.id, r.flow);
-  o.str("timer", e.rules().flow(r.flow).timers[r.timer].name);
+  o.str("timer", e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   records_.push_back(o.text());
 }
 
@@ -231,7 +248,8 @@ void audit_recorder::on_rejected(const engine& e, const rejection_record& r) {
   if (!recording_) return;
   object o = about_case(*this, e, "rejected", r.at, r.id, r.flow);
   std::string event = "#" + std::to_string(r.event);
-  if (r.flow != no_id16 && r.event < e.rules().flow(r.flow).events.size()) event = e.rules().flow(r.flow).events[r.event].name;
+  if (r.flow != no_id16 && r.event < e.rules_of(r.id).flow(r.flow).events.size())
+    event = e.rules_of(r.id).flow(r.flow).events[r.event].name;
   o.str("event", event).str("reason", to_string(r.why)).str("cause", to_string(r.origin));
   records_.push_back(o.text());
 }
@@ -240,7 +258,7 @@ void audit_recorder::on_timer(const engine& e, const timer_record& r) {
   if (next_) next_->on_timer(e, r);
   if (!recording_) return;
   object o = about_case(*this, e, r.started ? "start_timer" : "cancel_timer", r.at, r.id, r.flow);
-  o.str("timer", e.rules().flow(r.flow).timers[r.timer].name);
+  o.str("timer", e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   if (r.started) o.str("due", when(e, r.due));
   records_.push_back(o.text());
 }

@@ -3,6 +3,7 @@
 //   create_case: flow:u16 name:str at:i64 has_init:u8 values
 //   post:        case:u32 event:u16 at:i64 values
 //   advance_to:  t:i64
+//   publish:     files:u32 { file:str text:str }    -- an accepted version, replayed by publish
 //   values:      count:u8 { slot:u8 tag:u8 (0: raw i64 | 1: text str) }
 //
 // A value is written as text when the schema says it is a string and it is a valid string id;
@@ -84,6 +85,30 @@ store_status apply(engine& e, const journal_record& r, data_record& rec) {
       const timestamp t = in.i64();
       ok = !in.failed() && in.at_end();
       if (ok) e.advance_to(t);
+      break;
+    }
+    case record_kind::publish: {
+      std::vector<rules_source> sources(in.u32());
+      if (in.failed() || sources.size() > r.payload.size()) {
+        ok = false;
+        break;
+      }
+      for (rules_source& src : sources) {
+        src.file = std::string(in.str());
+        src.text = std::string(in.str());
+      }
+      ok = !in.failed() && in.at_end();
+      if (!ok) break;
+      // Only accepted versions are journaled: a refusal now means other starting rules.
+      const publish_result p = e.publish(sources);
+      if (!p.accepted)
+        return store_status::error(
+            store_code::invalid,
+            "journal record at seq " + std::to_string(r.seq) + " publishes version " + std::to_string(p.version) +
+                " of the rules, which the engine refuses" +
+                (p.diagnostics.empty() ? std::string() : ": " + to_string(p.diagnostics.front())) +
+                " (open the store with the rules it started with)",
+            r.seq);
       break;
     }
     default: ok = false;
@@ -208,7 +233,8 @@ durable_result<create_result> durable_engine::create_case(flow_id f, std::string
   w.str(name);
   w.i64(at);
   w.u8(init ? 1 : 0);
-  const detail::flow_program* fl = f < rules_->flow_count() ? &rules_->flow(f) : nullptr;
+  const rule_set& newest = engine_->rules();
+  const detail::flow_program* fl = f < newest.flow_count() ? &newest.flow(f) : nullptr;
   write_values(w, *engine_, init, fl ? fl->fields.size() : 0, [&](std::uint16_t s) { return fl->fields[s].type; });
   durable_result<create_result> r;
   r.stored = journal(record_kind::create_case, payload_);
@@ -235,7 +261,7 @@ durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_r
   w.i64(at);
   const detail::event_def* ev = nullptr;
   if (c < engine_->case_count()) {
-    const detail::flow_program& fl = rules_->flow(engine_->case_flow(c));
+    const detail::flow_program& fl = engine_->rules_of(c).flow(engine_->case_flow(c));
     if (e < fl.events.size()) ev = &fl.events[e];
   }
   write_values(w, *engine_, &data, ev ? ev->data.size() : 0, [&](std::uint16_t s) { return ev->data[s].type; });
@@ -270,6 +296,36 @@ durable_result<std::size_t> durable_engine::advance_to(timestamp t, std::string_
     r.value = fired;
   } else {
     r.value = engine_->advance_to(t);
+  }
+  if (!in_batch_) after_commit();
+  return r;
+}
+
+durable_result<publish_result> durable_engine::publish(const std::vector<rules_source>& sources,
+                                                       std::string_view actor) {
+  durable_result<publish_result> r;
+  r.value = engine_->publish(sources, true);
+  if (!r.value.accepted) return r;
+  payload_.clear();
+  writer w(payload_);
+  w.u32(static_cast<std::uint32_t>(sources.size()));
+  for (const rules_source& src : sources) {
+    w.str(src.file);
+    w.str(src.text);
+  }
+  r.stored = journal(record_kind::publish, payload_);
+  if (!r.stored) {
+    r.value = {};
+    return r;
+  }
+  if (auditing()) {
+    start_audit(actor);
+    publish_result p = engine_->publish(sources);
+    r.stored = finish_audit(recorder_->publish_record(*engine_, p));
+    if (!r.stored) return r;
+    r.value = std::move(p);
+  } else {
+    r.value = engine_->publish(sources);
   }
   if (!in_batch_) after_commit();
   return r;

@@ -1,4 +1,14 @@
-// encode_engine / decode_engine (snapshot.hpp). Layout, little-endian:
+// encode_engine / decode_engine (snapshot.hpp). "CRMFSNP4" (rule versions) is the layout
+// below with the flow table replaced by the version table
+//   slots:u32 { present:u8 [ name:str version:u32 loaded:u8 files:u32 { file:str text:str } ] }
+//   newest:u32
+// each case starting with slot:u16 (its version), clock calendars and names read from that
+// version, and one trigger table per present slot. Each version carries the text of its rules,
+// so versions published at run time come back without the host: the version the host supplies
+// is checked against its copy (same text), the others are compiled from theirs. The layouts
+// of one rule set below (CRMFSNP3, and CRMFSNP2 without clocks) are still read.
+//
+// Layout of one rule set, little-endian:
 //
 //   "CRMFSNP3"  now:i64
 //   flows:u32 { name:str fields:u32 { type:u8 } clocks:u16 { name:str } }  -- checked against
@@ -36,7 +46,8 @@ using store_detail::writer;
 
 namespace {
 
-constexpr std::string_view magic = "CRMFSNP3";
+constexpr std::string_view magic = "CRMFSNP4";
+constexpr std::string_view magic_one_rule_set = "CRMFSNP3";
 constexpr std::string_view magic_before_clocks = "CRMFSNP2";
 
 store_status corrupt(const reader& in, const std::string& what) {
@@ -53,8 +64,8 @@ raw_value read_value(reader& in, engine& e, value_type type) {
   return type == value_type::string ? e.intern(in.str()) : in.i64();
 }
 
-void encode_triggers(const engine& e, writer& w) {
-  const rule_set& rules = e.rules();
+void encode_triggers(const engine& e, writer& w, std::size_t slot) {
+  const rule_set& rules = *e.slot_rules(slot);
   const trigger_set& ts = rules.triggers();
   w.u32(static_cast<std::uint32_t>(ts.size()));
   std::vector<std::string> keys;
@@ -62,12 +73,12 @@ void encode_triggers(const engine& e, writer& w) {
     const trigger_def& d = ts.at(t);
     const detail::flow_program& fl = rules.flow(d.flow);
     w.str(d.name);
-    w.u32(e.trigger_open_counts()[t]);
-    const std::optional<timestamp> latest = e.trigger_windows().latest(t);
+    w.u32(e.trigger_open_counts(slot)[t]);
+    const std::optional<timestamp> latest = e.trigger_windows(slot).latest(t);
     w.u8(latest ? 1 : 0);
     if (latest) w.i64(*latest);
     keys.clear();
-    e.trigger_windows().for_each_live_key(t, [&](const trigger_state::saved_key& k) {
+    e.trigger_windows(slot).for_each_live_key(t, [&](const trigger_state::saved_key& k) {
       std::string& out = keys.emplace_back();
       writer kw(out);
       for (std::size_t i = 0; i < k.key.size(); ++i) write_value(kw, e, fl.fields[d.key[i]].type, k.key[i]);
@@ -85,8 +96,8 @@ void encode_triggers(const engine& e, writer& w) {
   }
 }
 
-store_status decode_triggers(reader& in, engine& e) {
-  const rule_set& rules = e.rules();
+store_status decode_triggers(reader& in, engine& e, std::size_t slot) {
+  const rule_set& rules = *e.slot_rules(slot);
   const trigger_set& ts = rules.triggers();
   const std::uint32_t n = in.u32();
   if (in.failed()) return corrupt(in, "truncated trigger table");
@@ -95,7 +106,7 @@ store_status decode_triggers(reader& in, engine& e) {
                                                         " triggers, the rule set has " + std::to_string(ts.size()));
   std::vector<raw_value> key, values;
   std::vector<timestamp> times;
-  trigger_state& windows = e.trigger_windows_for_restore();
+  trigger_state& windows = e.trigger_windows_for_restore(slot);
   for (trigger_id t = 0; t < ts.size(); ++t) {
     const trigger_def& d = ts.at(t);
     const detail::flow_program& fl = rules.flow(d.flow);
@@ -107,7 +118,7 @@ store_status decode_triggers(reader& in, engine& e) {
     if (name != d.name)
       return store_status::error(store_code::invalid, "snapshot: trigger " + std::string(name) +
                                                           " does not match the rule set's trigger " + d.name);
-    e.restore_trigger_open_count(t, opened);
+    e.restore_trigger_open_count(slot, t, opened);
     if (has_latest) windows.set_latest(t, latest);
     const std::uint32_t keys = in.u32();
     if (in.failed() || keys > in.remaining()) return corrupt(in, "truncated windows of trigger " + d.name);
@@ -132,26 +143,97 @@ store_status decode_triggers(reader& in, engine& e) {
   return {};
 }
 
+
+bool same_texts(const std::vector<rules_source>& a, const std::vector<rules_source>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].text != b[i].text) return false;
+  return true;
+}
+
+// The version table of a CRMFSNP2 snapshot, into `e`.
+store_status decode_versions(reader& in, engine& e) {
+  const std::shared_ptr<const rule_set> supplied = e.rules_ptr();
+  const std::uint32_t count = in.u32();
+  if (in.failed() || count == 0 || count > 0xFFFE) return corrupt(in, "bad version table");
+  std::vector<std::shared_ptr<const rule_set>> slots(count);
+  std::vector<bool> loaded(count, false);
+  std::vector<rules_source> sources;
+  for (std::uint32_t v = 0; v < count; ++v) {
+    const std::uint8_t present = in.u8();
+    if (present == 0) continue;
+    const std::string name(in.str());
+    const std::uint32_t version = in.u32();
+    loaded[v] = in.u8() != 0;
+    const std::uint32_t files = in.u32();
+    if (in.failed() || files > 65536) return corrupt(in, "truncated version table");
+    sources.clear();
+    for (std::uint32_t i = 0; i < files && !in.failed(); ++i) {
+      rules_source src;
+      src.file = std::string(in.str());
+      src.text = std::string(in.str());
+      sources.push_back(std::move(src));
+    }
+    if (in.failed()) return corrupt(in, "truncated version table");
+    const std::string what = "version " + std::to_string(version) + " of rule set '" + name + "'";
+    if (name != supplied->name())
+      return store_status::error(store_code::invalid, "snapshot: written for rule set '" + name +
+                                                          "', the rules supplied are '" + supplied->name() + "'");
+    if (version == supplied->version()) {
+      if (!same_texts(sources, supplied->sources()))
+        return store_status::error(store_code::invalid,
+                                   "snapshot: " + what + " differs from the rules supplied with that version");
+      slots[v] = supplied;
+      continue;
+    }
+    load_result r = e.compile_version(sources);
+    if (!r.ok())
+      return store_status::error(
+          store_code::invalid, "snapshot: " + what + " no longer loads" +
+                                   (r.diagnostics.empty() ? std::string() : ": " + to_string(r.diagnostics.front())));
+    if (r.rules->name() != name || r.rules->version() != version)
+      return corrupt(in, what + " holds the rules of another version");
+    slots[v] = std::move(r.rules);
+  }
+  const std::uint32_t newest = in.u32();
+  if (in.failed() || newest >= count || !slots[newest]) return corrupt(in, "bad newest version");
+  if (supplied->version() > slots[newest]->version())
+    return store_status::error(store_code::invalid,
+                               "snapshot: its newest version of '" + supplied->name() + "' is " +
+                                   std::to_string(slots[newest]->version()) + ", older than the rules supplied (version " +
+                                   std::to_string(supplied->version()) + "); open with the rules it was written with, then publish");
+  if (!e.restore_versions(std::move(slots), newest, loaded)) return corrupt(in, "inconsistent version table");
+  return {};
+}
+
 }  // namespace
 
 std::string encode_engine(const engine& e) {
   std::string out;
   writer w(out);
-  const rule_set& rules = e.rules();
   w.raw(magic);
   w.i64(e.now());
-  w.u32(static_cast<std::uint32_t>(rules.flow_count()));
-  for (const detail::flow_program& fl : rules.flows()) {
-    w.str(fl.name);
-    w.u32(static_cast<std::uint32_t>(fl.fields.size()));
-    for (const detail::field_def& f : fl.fields) w.u8(static_cast<std::uint8_t>(f.type));
-    w.u16(static_cast<std::uint16_t>(fl.clocks.size()));
-    for (const detail::clock_def& k : fl.clocks) w.str(k.name);
+  w.u32(static_cast<std::uint32_t>(e.slot_count()));
+  for (std::size_t v = 0; v < e.slot_count(); ++v) {
+    const std::shared_ptr<const rule_set> r = e.slot_rules(v);
+    w.u8(r ? 1 : 0);
+    if (!r) continue;
+    w.str(r->name());
+    w.u32(r->version());
+    w.u8(e.slot_loaded(v) ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(r->sources().size()));
+    for (const rules_source& src : r->sources()) {
+      w.str(src.file);
+      w.str(src.text);
+    }
   }
+  w.u32(static_cast<std::uint32_t>(e.newest_slot()));
   w.u32(static_cast<std::uint32_t>(e.case_count()));
   for (case_id c = 0; c < e.case_count(); ++c) {
     const flow_id f = e.case_flow(c);
+    const rule_set& rules = e.rules_of(c);
     const detail::flow_program& fl = rules.flow(f);
+    w.u16(e.case_slot(c));
     w.u16(f);
     w.str(e.case_name(c));
     w.u16(e.state(c));
@@ -188,29 +270,42 @@ std::string encode_engine(const engine& e) {
     w.u16(x.timer);
     w.i64(x.due);
   }
-  encode_triggers(e, w);
+  for (std::size_t v = 0; v < e.slot_count(); ++v)
+    if (e.slot_rules(v)) encode_triggers(e, w, v);
   return out;
 }
 
 store_status decode_engine(std::string_view bytes, engine& e) {
   if (e.case_count() != 0) return store_status::error(store_code::invalid, "decode_engine: the engine already has cases");
   reader in(bytes);
-  // The layout before SLA clocks is this one without them.
+  // The layouts of one rule set: the flow table instead of versions; before SLA clocks,
+  // without them.
   bool before_clocks = false;
+  bool one_rule_set = false;
   if (!in.expect(magic)) {
+    one_rule_set = true;
     reader again(bytes);
-    if (!again.expect(magic_before_clocks)) return corrupt(in, "not a crmflow snapshot");
-    before_clocks = true;
+    if (!again.expect(magic_one_rule_set)) {
+      reader before(bytes);
+      if (!before.expect(magic_before_clocks)) return corrupt(in, "not a crmflow snapshot");
+      before_clocks = true;
+      again = before;
+    }
     in = again;
   }
   const timestamp now = in.i64();
-  const rule_set& rules = e.rules();
-  const std::uint32_t flows = in.u32();
+  if (in.failed()) return corrupt(in, "truncated header");
+  if (!one_rule_set)
+    if (store_status s = decode_versions(in, e); !s) return s;
+  const rule_set& supplied = e.rules();
+  const std::uint32_t flows = one_rule_set ? in.u32() : static_cast<std::uint32_t>(supplied.flow_count());
+  const rule_set& rules = supplied;
   if (in.failed()) return corrupt(in, "truncated header");
   if (flows != rules.flow_count())
     return store_status::error(store_code::invalid, "snapshot: written for " + std::to_string(flows) +
                                                         " flows, the rule set has " + std::to_string(rules.flow_count()));
   for (const detail::flow_program& fl : rules.flows()) {
+    if (!one_rule_set) break;
     const std::string_view name = in.str();
     const std::uint32_t fields = in.u32();
     if (in.failed()) return corrupt(in, "truncated flow table");
@@ -235,12 +330,15 @@ store_status decode_engine(std::string_view bytes, engine& e) {
   std::vector<raw_value> fields;
   std::vector<history_entry> history;
   for (std::uint32_t c = 0; c < cases; ++c) {
+    const std::uint16_t slot = one_rule_set ? static_cast<std::uint16_t>(e.newest_slot()) : in.u16();
     const flow_id f = in.u16();
     const std::string name(in.str());
     const state_id s = in.u16();
     if (in.failed()) return corrupt(in, "truncated case " + std::to_string(c));
-    if (f >= rules.flow_count()) return corrupt(in, "case " + std::to_string(c) + " has an unknown flow");
-    const detail::flow_program& fl = rules.flow(f);
+    if (slot >= e.slot_count() || !e.slot_rules(slot) || f >= e.slot_rules(slot)->flow_count())
+      return corrupt(in, "case " + std::to_string(c) + " has an unknown version or flow");
+    const rule_set& case_rules = *e.slot_rules(slot);
+    const detail::flow_program& fl = case_rules.flow(f);
     fields.clear();
     for (const detail::field_def& fd : fl.fields)
       fields.push_back(fd.type == value_type::string ? e.intern(in.str()) : in.i64());
@@ -259,7 +357,7 @@ store_status decode_engine(std::string_view bytes, engine& e) {
       history.push_back(h);
     }
     if (in.failed()) return corrupt(in, "truncated history of case " + std::to_string(c));
-    const create_result r = e.restore_case(f, name, s, fields.data(), history);
+    const create_result r = e.restore_case_on(slot, f, name, s, fields.data(), history);
     if (!r.accepted() || r.id != c)
       return corrupt(in, "case " + std::to_string(c) + " (" + name + ") refused: " + std::string(to_string(r.status)));
     for (std::size_t k = 0; k < fl.clocks.size(); ++k) {
@@ -271,9 +369,9 @@ store_status decode_engine(std::string_view bytes, engine& e) {
         st.marks = in.u16();
         const std::string_view cal = in.str();
         if (!cal.empty()) {
-          const calendar* named = rules.find_calendar(cal);
+          const calendar* named = case_rules.find_calendar(cal);
           if (!named) in.fail();
-          else st.calendar = static_cast<std::uint16_t>(named - rules.calendars().data());
+          else st.calendar = static_cast<std::uint16_t>(named - case_rules.calendars().data());
         }
         st.since = in.i64();
         st.elapsed = in.i64();
@@ -293,7 +391,13 @@ store_status decode_engine(std::string_view bytes, engine& e) {
     if (!e.restore_deadline(c, t, due))
       return corrupt(in, "deadline " + std::to_string(i) + " names an unknown or running timer");
   }
-  if (store_status t = decode_triggers(in, e); !t) return t;
+  if (one_rule_set) {
+    if (store_status t = decode_triggers(in, e, e.newest_slot()); !t) return t;
+  } else {
+    for (std::size_t v = 0; v < e.slot_count(); ++v)
+      if (e.slot_rules(v))
+        if (store_status t = decode_triggers(in, e, v); !t) return t;
+  }
   if (in.failed() || !in.at_end()) return corrupt(in, "trailing bytes");
   e.restore_now(now);
   return {};

@@ -336,7 +336,7 @@ struct flow_program {
   // Parallel to dispatch_list (src/loader/optimize.cpp): 1 when taking that transition from
   // that cell's state runs only the transition's own actions and moves the state: internal, or
   // no exit/entry actions, no group left or entered with actions or timers, no timer to stop or
-  // start, not a final target of a flow with timers, and not in a flow with clocks.
+  // start, not a final target, and not in a flow with clocks.
   std::vector<std::uint8_t> dispatch_plain;
 
   std::vector<action_def> actions;
