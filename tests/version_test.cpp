@@ -520,3 +520,53 @@ BOOST_AUTO_TEST_CASE(durable_recovery_publishes_again_from_the_journal_and_snaps
                  std::string::npos,
              wrong.status.message());
 }
+
+// ---- triggers -------------------------------------------------------------------------------
+
+namespace {
+
+// Two assigns of the same unit within a day raise `busy_unit`; v2 keeps the trigger.
+std::string with_trigger(const char* rules) {
+  return std::string(rules) + R"(triggers:
+  busy:
+    on: {flow: ticket, event: assign}
+    key: unit
+    count: 2
+    window: 1d
+    alarm: {name: busy_unit, to: lead, message: "{unit}"}
+)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(each_version_counts_its_own_trigger_windows_and_snapshots_keep_both) {
+  const std::string t1 = with_trigger(v1), t2 = with_trigger(v2);
+  world w(load_ok(t1));
+  const case_id a = w.create("A", R);
+  BOOST_TEST(w.post(a, "assign", R).accepted());
+  BOOST_TEST(w.eng.publish({{"t2.yaml", t2}}).accepted);
+  // B and C (v2, unit east like A's): only v2's window sees them; A's occurrence stays in
+  // v1's, so B raises nothing and C is the second.
+  data_record east;
+  east.set(*w.eng.rules().find_field(0, "unit"), w.eng.intern("east"));
+  w.rec.take();
+  const case_id b = w.eng.create_case(0, "B", R + 1 * m, &east).id;
+  BOOST_TEST(w.eng.post(b, 0, {}, R + 1 * m).accepted());
+  BOOST_TEST(w.rec.take() == lines({"created B new @" + std::to_string(R + 1 * m),
+                                    "transition B new->assigned assign posted @" + std::to_string(R + 1 * m)}));
+  const case_id c = w.eng.create_case(0, "C", R + 2 * m, &east).id;
+  BOOST_TEST(w.eng.post(c, 0, {}, R + 2 * m).accepted());
+  BOOST_TEST(w.rec.take() == lines({"created C new @" + std::to_string(R + 2 * m),
+                                    "transition C new->assigned assign posted @" + std::to_string(R + 2 * m),
+                                    "alarm C busy_unit lead: east @" + std::to_string(R + 2 * m)}));
+  BOOST_TEST(w.eng.trigger_windows(0).live_keys() == 1u);  // v1: A's occurrence
+  BOOST_TEST(w.eng.trigger_windows(1).live_keys() == 1u);  // v2: east, B and C
+
+  const std::string bytes = encode_engine(w.eng);
+  engine copy(load_ok(t1));
+  const store_status s = decode_engine(bytes, copy);
+  BOOST_TEST_REQUIRE(s.ok(), s.message());
+  BOOST_TEST(encode_engine(copy) == bytes);
+  BOOST_TEST(copy.trigger_windows(0).live_keys() == 1u);
+  BOOST_TEST(copy.trigger_windows(1).live_keys() == 1u);
+}
