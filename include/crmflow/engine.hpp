@@ -627,6 +627,8 @@ class engine {
       fields_.push_back(init && init->has(static_cast<std::uint16_t>(i)) ? init->get(static_cast<std::uint16_t>(i))
                                                                          : fl.fields[i].initial);
     timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
+    rec.clocks = static_cast<std::uint32_t>(clocks_.size());
+    clocks_.resize(clocks_.size() + fl.clocks.size());
     cases_.push_back(rec);
     names_.emplace_back(name);
     if (!name.empty()) by_name_.emplace(std::string(name), id);
@@ -636,6 +638,7 @@ class engine {
     notify_observers([&](observer& o) { o.on_created(*this, {id, at, f, fl.initial, opened_by_, opened_trigger_}); });
     emitted_ = 0;
     run_state_entry(id, fl, fl.initial, fl.states[fl.initial].groups, nullptr);
+    if (!fl.clocks.empty()) [[unlikely]] step_clocks(id, fl, no_id16, no_id16, fl.initial, false);
     if (triggered_) [[unlikely]] count_triggers(id, no_id16, fl.initial, true);
     drain_emits();
     return {status::accepted, id};
