@@ -874,13 +874,13 @@ class engine {
     // months (calendar_months.hpp). An instant not after now does not start the timer, like a
     // zero limit: firing at once could loop at one instant.
     if (td.clock == detail::timer_clock::at_time) [[unlikely]] {
-      const detail::flow_program& fl = flows_[cases_[c].flow];
+      const detail::flow_program& fl = program(cases_[c]);
       const timestamp due = detail::evaluate(fl, td.at_expr, {case_fields(c), nullptr, now_});
       if (due <= now_) return std::nullopt;
       return due;
     }
     if (td.clock == detail::timer_clock::calendar_months) [[unlikely]] {
-      const detail::flow_program& fl = flows_[cases_[c].flow];
+      const detail::flow_program& fl = program(cases_[c]);
       const timestamp due = detail::add_calendar_months(now_, td.business_amount, fl.utc_offset_minutes);
       if (due <= now_) return std::nullopt;
       return due;
