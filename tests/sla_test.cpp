@@ -623,7 +623,7 @@ BOOST_AUTO_TEST_CASE(snapshot_of_an_older_layout_and_a_changed_clock_table) {
   BOOST_TEST(!static_cast<bool>(decode_engine(bytes, third)));
 }
 
-BOOST_AUTO_TEST_CASE(snapshot_of_the_layout_before_clocks_still_reads_without_clocks) {
+BOOST_AUTO_TEST_CASE(snapshots_of_one_rule_set_before_versions_and_before_clocks_still_read) {
   const auto rules = crmflow_test::load_ok(R"(flows:
   f:
     fields:
@@ -639,17 +639,34 @@ BOOST_AUTO_TEST_CASE(snapshot_of_the_layout_before_clocks_still_reads_without_cl
 )");
   engine e(rules);
   BOOST_TEST_REQUIRE(e.create_case(0, "x", t0).accepted());
-  const std::string v2 = encode_engine(e);
-  // CRMFSNP2: the same bytes without the flow table's clock count (u16 after the field types).
-  std::string v1 = v2;
-  v1.replace(0, 8, "CRMFSNP2");
-  const std::size_t clock_count = 8 + 8 + 4 + 4 + 1 + 4 + 1;
-  BOOST_TEST_REQUIRE(v1.substr(clock_count, 2) == std::string(2, '\0'));
-  v1.erase(clock_count, 2);
-  engine back(rules);
-  const store_status st = decode_engine(v1, back);
-  BOOST_TEST_REQUIRE(st.ok(), st.message());
-  BOOST_TEST((encode_engine(back) == v2));
+  const std::string v4 = encode_engine(e);
+  // CRMFSNP4 holds a version table where the one-rule-set layouts hold a flow table, and each
+  // case starts with its version slot. Rebuild CRMFSNP3 and CRMFSNP2 from it by that layout.
+  const auto str = [](std::string_view text) {
+    std::string out(4, '\0');
+    const auto n = static_cast<std::uint32_t>(text.size());
+    for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+    return out + std::string(text);
+  };
+  std::size_t versions = 4 + 1 + 4 + rules->name().size() + 4 + 1 + 4;
+  for (const rules_source& src : rules->sources()) versions += 4 + src.file.size() + 4 + src.text.size();
+  versions += 4;  // newest
+  const std::size_t after_versions = 8 + 8 + versions;
+  BOOST_TEST_REQUIRE(v4.substr(after_versions, 4) == std::string("\x01\0\0\0", 4));  // one case
+  BOOST_TEST_REQUIRE(v4.substr(after_versions + 4, 2) == std::string(2, '\0'));        // on slot 0
+  const std::string header_now = v4.substr(8, 8);
+  const std::string cases = v4.substr(after_versions, 4) + v4.substr(after_versions + 6);
+  // flows:u32 { name fields:u32 { type:u8 } [clocks:u16] }; field n is an int.
+  const std::string flow_table = std::string("\x01\0\0\0", 4) + str("f") + std::string("\x01\0\0\0", 4) +
+                                 static_cast<char>(rules->flow(0).fields[0].type);
+  const std::string v3 = "CRMFSNP3" + header_now + flow_table + std::string(2, '\0') + cases;
+  const std::string v2 = "CRMFSNP2" + header_now + flow_table + cases;
+  for (const std::string* old : {&v3, &v2}) {
+    engine back(rules);
+    const store_status st = decode_engine(*old, back);
+    BOOST_TEST_REQUIRE(st.ok(), old->substr(0, 8) << ": " << st.message());
+    BOOST_TEST((encode_engine(back) == v4));
+  }
 }
 
 namespace {
