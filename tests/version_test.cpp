@@ -570,3 +570,150 @@ BOOST_AUTO_TEST_CASE(each_version_counts_its_own_trigger_windows_and_snapshots_k
   BOOST_TEST(copy.trigger_windows(0).live_keys() == 1u);
   BOOST_TEST(copy.trigger_windows(1).live_keys() == 1u);
 }
+
+// ---- SLA clocks across versions --------------------------------------------------------------
+
+namespace {
+
+// The calendar and clock of one version; `calendars` comes first in the file, so v2 (an all-day
+// calendar first) numbers office differently from v1.
+std::string clock_rules(int version, const std::string& calendars, const std::string& limit,
+                        const std::string& migrations = {}, const std::string& more_clocks = {}) {
+  return "ruleset: {name: desk, version: " + std::to_string(version) + "}\n" + migrations + "calendars:\n" +
+         calendars + R"(flows:
+  job:
+    calendar: office
+    events:
+      ask:
+      reply:
+      finish:
+    initial: open
+    states:
+      open:
+        on:
+          ask: {to: waiting}
+          finish: {to: done}
+      waiting:
+        on:
+          reply: {to: open}
+      done: {final: true}
+    clocks:
+      handling:
+        limit: )" + limit + R"(
+        start: {enter: open}
+        pause: {enter: waiting}
+        resume: {exit: waiting}
+        stop: {enter: done}
+        ladder:
+          - at: 100%
+            do:
+              - alarm: late
+                to: area_manager
+                message: "{case} 超时"
+)" + more_clocks;
+}
+
+const std::string office_9_to_18 = R"(  office:
+    utc_offset: "+08:00"
+    week:
+      mon: &day ["09:00-18:00"]
+      tue: *day
+      wed: *day
+      thu: *day
+      fri: *day
+)";
+
+const std::string allday_then_office_8_to_20 = R"(  allday:
+    utc_offset: "+08:00"
+    week:
+      mon: &all ["00:00-24:00"]
+      tue: *all
+      wed: *all
+      thu: *all
+      fri: *all
+      sat: *all
+      sun: *all
+  office:
+    utc_offset: "+08:00"
+    week:
+      mon: &day ["08:00-20:00"]
+      tue: *day
+      wed: *day
+      thu: *day
+      fri: *day
+)";
+
+lines clock_lines(recorder& rec) {
+  lines out;
+  for (const std::string& l : rec.take())
+    if (l.rfind("clock ", 0) == 0 || l.rfind("alarm ", 0) == 0) out.push_back(l);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(clocks_count_on_their_own_versions_calendar_and_migrate_by_name) {
+  // R is Monday 08:00 in China.
+  world w(clock_rules(1, office_9_to_18, "8 business hours"));
+  w.rec.origin = R;
+  const clock_id k = *w.rules->find_clock(0, "handling");
+  const case_id a = w.create("A", R + 1 * h);                      // Mon 09:00
+  BOOST_TEST(w.post(a, "ask", R + 3 * h).accepted());              // Mon 11:00: 2h counted
+  const publish_result p2 = w.eng.publish(src(clock_rules(2, allday_then_office_8_to_20, "8 business hours").c_str()));
+  BOOST_TEST_REQUIRE(p2.accepted, text_of(p2.diagnostics));
+  BOOST_TEST(w.post(a, "reply", R + 5 * h).accepted());            // Mon 13:00
+  w.eng.advance_to(R + 12 * h);                                     // Mon 20:00
+  // A stays on version 1 and counts on version 1's office (09:00-18:00): 2h + 5h.
+  clock_status st = w.eng.read_clock(a, k);
+  BOOST_TEST(w.eng.case_version(a) == 1u);
+  BOOST_TEST(st.elapsed == 7 * h);
+  BOOST_TEST(st.paused == 2 * h);
+  BOOST_TEST(st.next_due == std::optional<timestamp>(R + 26 * h));  // Tue 10:00
+  // B starts on version 2, whose office runs 08:00-20:00: 8 hours end Tue 16:00.
+  const case_id b = w.create("B", R + 12 * h);
+  BOOST_TEST(w.eng.case_version(b) == 2u);
+  BOOST_TEST(w.eng.read_clock(b, k).next_due == std::optional<timestamp>(R + 32 * h));
+  w.rec.take();
+
+  // Version 3 migrates version 1's cases: the clock of the same name carries its phase and
+  // counted time; its limit is now 4 business hours, already passed, so the breach comes at
+  // the migration. The new clock `total` stays idle.
+  const std::string migrations = R"(migrations:
+  - from: 1
+    flow: job
+)";
+  const std::string total = R"(      total:
+        limit: 2d
+        start: {event: reply}
+)";
+  w.eng.advance_to(R + 25 * h);                                     // Tue 09:00
+  const publish_result p3 =
+      w.eng.publish(src(clock_rules(3, office_9_to_18, "4 business hours", migrations, total).c_str()));
+  BOOST_TEST_REQUIRE(p3.accepted, text_of(p3.diagnostics));
+  BOOST_TEST(p3.migrated == 1u);
+  BOOST_TEST(w.eng.case_version(a) == 3u);
+  BOOST_TEST(clock_lines(w.rec) == (lines{
+                                        "clock A handling breach level=1 elapsed=7h paused=2h limit=4h @R+1d1h",
+                                        "alarm A late area_manager: A 超时 @R+1d1h",
+                                    }));
+  st = w.eng.read_clock(a, k);
+  BOOST_TEST((st.phase == clock_phase::running));
+  BOOST_TEST(st.level == 1);
+  BOOST_TEST(st.elapsed == 7 * h);
+  BOOST_TEST(st.paused == 2 * h);
+  BOOST_TEST(!st.next_due.has_value());
+  BOOST_TEST((w.eng.read_clock(a, *w.eng.rules().find_clock(0, "total")).phase == clock_phase::idle));
+  // B stays on version 2 with its own calendar and deadline.
+  BOOST_TEST(w.eng.read_clock(b, k).next_due == std::optional<timestamp>(R + 32 * h));
+  w.eng.advance_to(R + 32 * h);
+  BOOST_TEST(clock_lines(w.rec) == (lines{
+                                        "clock B handling breach level=1 elapsed=8h paused=0s limit=8h @R+1d8h",
+                                        "alarm B late area_manager: B 超时 @R+1d8h",
+                                    }));
+  // A snapshot with clocks on two versions restores to the same bytes.
+  const std::string bytes = encode_engine(w.eng);
+  engine copy(load_ok(clock_rules(1, office_9_to_18, "8 business hours")));
+  const store_status s = decode_engine(bytes, copy);
+  BOOST_TEST_REQUIRE(s.ok(), s.message());
+  BOOST_TEST(encode_engine(copy) == bytes);
+}

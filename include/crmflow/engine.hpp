@@ -304,8 +304,8 @@ class engine {
       out.remaining = std::max<duration>(out.limit, 0);
       return out;
     }
-    out.elapsed = s.elapsed + (out.phase == clock_phase::running ? counted(s, s.since, now_) : 0);
-    out.paused = s.paused + (out.phase == clock_phase::paused ? counted(s, s.since, now_) : 0);
+    out.elapsed = s.elapsed + (out.phase == clock_phase::running ? counted(c, s, s.since, now_) : 0);
+    out.paused = s.paused + (out.phase == clock_phase::paused ? counted(c, s, s.since, now_) : 0);
     out.limit = s.limit;
     out.remaining = out.limit > out.elapsed ? out.limit - out.elapsed : 0;
     const std::uint16_t marks = clock_machines_.marks(s.machine);
@@ -1100,9 +1100,10 @@ class engine {
   }
 
   // Time counted by the clock in [a, b): working time on its calendar, else calendar time.
-  duration counted(const clock_slot& s, timestamp a, timestamp b) const noexcept {
+  // The calendar index is the case's version's (rule versions each have their own calendars).
+  duration counted(case_id c, const clock_slot& s, timestamp a, timestamp b) const noexcept {
     if (b <= a) return 0;
-    if (s.calendar != detail::no_calendar) return rules_->calendars()[s.calendar].business_between(a, b);
+    if (s.calendar != detail::no_calendar) return case_rules(c).calendars()[s.calendar].business_between(a, b);
     return b - a;
   }
 
@@ -1134,8 +1135,8 @@ class engine {
     if (!observed_) return;
     const clock_slot& s = clock_at(c, k);
     const clock_phase p = clock_phase_of(s);
-    const duration elapsed = s.elapsed + (p == clock_phase::running ? counted(s, s.since, now_) : 0);
-    const duration paused = s.paused + (p == clock_phase::paused ? counted(s, s.since, now_) : 0);
+    const duration elapsed = s.elapsed + (p == clock_phase::running ? counted(c, s, s.since, now_) : 0);
+    const duration paused = s.paused + (p == clock_phase::paused ? counted(c, s, s.since, now_) : 0);
     const flow_id f = cases_[c].flow;
     notify_observers([&](observer& o) {
       o.on_clock(*this, {c, now_, f, k, what, level, elapsed, paused, s.limit});
@@ -1162,7 +1163,7 @@ class engine {
       std::optional<timestamp> due = s.since;
       if (rest > 0) {
         if (s.calendar != detail::no_calendar) {
-          due = rules_->calendars()[s.calendar].try_add_business(s.since, rest);
+          due = case_rules(c).calendars()[s.calendar].try_add_business(s.since, rest);
         } else {
           constexpr timestamp latest = std::numeric_limits<timestamp>::max();
           due = s.since > latest - rest ? latest : s.since + rest;
@@ -1214,7 +1215,7 @@ class engine {
   void clock_pause(case_id c, clock_id k) {
     clock_slot& s = clock_at(c, k);
     if (s.machine == no_id32 || !clock_machines_.pause(s.machine)) return;
-    s.elapsed += counted(s, s.since, now_);
+    s.elapsed += counted(c, s, s.since, now_);
     s.since = now_;
     clock_unschedule(s);
     clock_note(c, k, clock_event::paused, 0);
@@ -1223,7 +1224,7 @@ class engine {
   void clock_resume(case_id c, const detail::flow_program& fl, clock_id k) {
     clock_slot& s = clock_at(c, k);
     if (s.machine == no_id32 || !clock_machines_.resume(s.machine)) return;
-    s.paused += counted(s, s.since, now_);
+    s.paused += counted(c, s, s.since, now_);
     s.since = now_;
     clock_note(c, k, clock_event::resumed, 0);
     clock_schedule(c, fl, k);
@@ -1233,8 +1234,8 @@ class engine {
     clock_slot& s = clock_at(c, k);
     const clock_phase was = clock_phase_of(s);
     if (s.machine == no_id32 || !clock_machines_.stop(s.machine)) return;
-    if (was == clock_phase::running) s.elapsed += counted(s, s.since, now_);
-    else s.paused += counted(s, s.since, now_);
+    if (was == clock_phase::running) s.elapsed += counted(c, s, s.since, now_);
+    else s.paused += counted(c, s, s.since, now_);
     s.since = now_;
     clock_unschedule(s);
     clock_note(c, k, clock_event::stopped, 0);
@@ -1253,7 +1254,7 @@ class engine {
       const clock_phase p = clock_phase_of(s);
       if (p != clock_phase::running && p != clock_phase::paused) continue;
       if (cd.calendar_field == f) {
-        const duration so_far = counted(s, s.since, now_);
+        const duration so_far = counted(c, s, s.since, now_);
         if (p == clock_phase::running) s.elapsed += so_far;
         else s.paused += so_far;
         s.since = now_;

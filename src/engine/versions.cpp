@@ -17,6 +17,7 @@ struct engine::migration_plan {
   std::vector<state_id> states;   // per old state: the new one (no_id16 for final old states)
   std::vector<event_id> events;   // per old event: the new one of that name, or no_id16
   std::vector<timer_id> timers;   // per old timer: the new one of that name, or no_id16
+  std::vector<clock_id> clocks;   // per old SLA clock: the new one of that name, or no_id16
   // Per new field: the old field it takes its value from (no_id16: `value`), and for enums
   // each old value's new index.
   std::vector<field_id> source;
@@ -128,19 +129,6 @@ publish_result engine::publish(const std::vector<rules_source>& sources, bool ch
                         "' is not newer than the newest loaded version " + std::to_string(rules_->version()) +
                         " (raise 'version' in 'ruleset:')"));
   if (versions_.size() >= 0xFFFE) error(at(id_at, "too many versions published into one engine"));
-  // SLA clocks keep per-case state and calendars of their own version; moving it between
-  // versions is not supported yet, so rule sets with clocks are not versioned at run time.
-  auto has_clocks = [](const rule_set& r) {
-    for (const detail::flow_program& fl : r.flows())
-      if (!fl.clocks.empty()) return true;
-    return false;
-  };
-  bool clocks = has_clocks(next);
-  for (const version_slot& v : versions_) clocks = clocks || (v.loaded && v.rules && has_clocks(*v.rules));
-  if (clocks)
-    error(at(id_at, "rule sets with SLA clocks (clocks:) cannot be published into a running engine yet; "
-                    "restart the engine with the new rules"));
-
   std::vector<migration_plan> plans;
   for (const migration_def& m : next.migrations()) {
     std::uint16_t slot = no_id16;
@@ -256,6 +244,11 @@ publish_result engine::publish(const std::vector<rules_source>& sources, bool ch
     for (std::size_t t = 0; t < ofl.timers.size(); ++t)
       if (const auto it = nfl.timer_by_name.find(ofl.timers[t].name); it != nfl.timer_by_name.end())
         p.timers[t] = it->second;
+    // SLA clocks go by name, like timers: a clock of the same name carries its counted time.
+    p.clocks.assign(ofl.clocks.size(), no_id16);
+    for (std::size_t k = 0; k < ofl.clocks.size(); ++k)
+      for (std::size_t n = 0; n < nfl.clocks.size(); ++n)
+        if (nfl.clocks[n].name == ofl.clocks[k].name) p.clocks[k] = static_cast<clock_id>(n);
     plans.push_back(std::move(p));
   }
   if (errors != 0) {
@@ -339,6 +332,20 @@ void engine::migrate_case(case_id c, std::uint16_t to, const migration_plan& p) 
     h = no_id32;
     if (!kept && observed_) timer_changed(c, static_cast<timer_id>(t), false, 0);  // told with the old ids
   }
+  // SLA clocks: each is brought up to now under the old version (its calendar is the old
+  // version's), then unscheduled; a clock the new version has by name carries its phase, the
+  // warnings and levels reached and the time counted (docs/rules.md, Rule versions).
+  std::vector<std::pair<clock_id, clock_slot>> carried;
+  for (std::size_t k = 0; k < ofl.clocks.size(); ++k) {
+    clock_slot& s = clocks_[r.clocks + k];
+    const clock_phase phase = clock_phase_of(s);
+    if (phase == clock_phase::running) s.elapsed += counted(c, s, s.since, now_);
+    if (phase == clock_phase::paused) s.paused += counted(c, s, s.since, now_);
+    if (phase == clock_phase::running || phase == clock_phase::paused) s.since = now_;
+    clock_unschedule(s);
+    if (p.clocks[k] != no_id16 && phase != clock_phase::idle) carried.emplace_back(p.clocks[k], s);
+    s = clock_slot{};
+  }
   // Storage: reused when the new flow needs no more, else a new block at the end (the old
   // one is left unused).
   if (nfl.fields.size() > ofl.fields.size()) {
@@ -351,6 +358,11 @@ void engine::migrate_case(case_id c, std::uint16_t to, const migration_plan& p) 
     timer_handles_.resize(timer_handles_.size() + nfl.timers.size(), no_id32);
   }
   std::fill_n(timer_handles_.begin() + r.timers, nfl.timers.size(), no_id32);
+  if (nfl.clocks.size() > ofl.clocks.size()) {
+    r.clocks = static_cast<std::uint32_t>(clocks_.size());
+    clocks_.resize(clocks_.size() + nfl.clocks.size());
+  }
+  std::fill_n(clocks_.begin() + r.clocks, nfl.clocks.size(), clock_slot{});
   for (std::uint32_t i = r.history; i != no_id32; i = history_[i].prev) {
     history_entry& h = history_[i].entry;
     h.event = h.event < p.events.size() ? p.events[h.event] : no_id16;
@@ -387,6 +399,20 @@ void engine::migrate_case(case_id c, std::uint16_t to, const migration_plan& p) 
     start_missing(gr.timers_first, gr.timers_count);
   }
   start_missing(st.timers_first, st.timers_count);
+  // Carried clocks count on from now under the new definition: its limit and calendar are read
+  // again (as when a clock's limit or calendar field is set), the next warning or level is
+  // planned, and one already passed is reached at once (its actions run on the new version).
+  emitted_ = 0;
+  for (auto& [k, s] : carried) {
+    const detail::clock_def& cd = nfl.clocks[k];
+    clock_slot& slot = clocks_[cases_[c].clocks + k];  // actions may add cases
+    slot = s;
+    slot.deadline = no_id32;
+    slot.calendar = clock_calendar(c, cd);
+    slot.limit = clock_limit(c, cd);
+    if (clock_phase_of(slot) == clock_phase::running) clock_schedule(c, nfl, k);
+  }
+  drain_emits();
 }
 
 }  // namespace crmflow
