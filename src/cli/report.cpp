@@ -305,10 +305,13 @@ report_doc build(const rule_set& rules, const report_spec& spec, const report_fi
     ++received;
     if (c.valid) ++valid;
   }
+  // The complaint on-time rate counts the complaint flow's steps only; other flows' steps
+  // (service requests) are in the per-step and per-unit tables.
   std::uint64_t on = 0, late = 0;
-  for (const step_count& s : fig.steps) {
-    on += s.on_time;
-    late += s.breached;
+  for (std::size_t i = 0; i < fig.steps.size() && i < spec.steps.size(); ++i) {
+    if (spec.complaints && spec.steps[i].flow != spec.complaints->flow) continue;
+    on += fig.steps[i].on_time;
+    late += fig.steps[i].breached;
   }
   auto rate_headline = [&](std::string name, std::uint64_t part, std::uint64_t whole, std::optional<double> at_least,
                            std::string basis) {
