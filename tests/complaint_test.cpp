@@ -158,7 +158,7 @@ std::string hist(duration offset, std::string_view text) { return std::to_string
 
 const lines no_deadlines;
 
-constexpr int path_tests = 19;
+constexpr int path_tests = 20;
 
 }  // namespace
 
@@ -891,6 +891,45 @@ BOOST_AUTO_TEST_CASE(unreasonable_complaint_found_by_the_unit) {
   record_coverage(w);
 }
 
+// Section 2's records: kept 2 calendar years after closing; a typical case goes into the case
+// library when it closes (trigger typical_case_library opens its entry).
+BOOST_AUTO_TEST_CASE(records_are_kept_two_years_and_a_typical_case_goes_to_the_library) {
+  complaint_world w;
+  const case_id c = w.intake("C-20", R);
+  BOOST_TEST(w.classify(c, R + m, "minor").accepted());
+  BOOST_TEST(w.send(c, "mark_typical", R + 2 * m, w.data("mark_typical", {{"reason", w.str("同型号电梯批量故障")}}))
+                 .accepted());
+  BOOST_TEST(w.field(c, "typical") == "true");
+  BOOST_TEST(w.assign(c, R + 3 * m, "工程维修").accepted());
+  BOOST_TEST(w.plan(c, R + 30 * m, "更换门机板").accepted());
+  BOOST_TEST(w.send(c, "dispatch", R + 40 * m).accepted());
+  BOOST_TEST(w.resolve(c, R + 5 * h, "已更换").accepted());
+  w.msgs();
+  const std::size_t before = w.eng.case_count();
+  BOOST_TEST(w.revisit(c, R + 6 * h, "小李", "phone", "satisfied").accepted());
+  BOOST_TEST(w.msgs() == (lines{
+                             "transition C-20 resolved->closed revisit posted @R+6h",
+                             "alarm C-20 typical_case quality_department: 投诉 C-20（3号楼电梯故障）已关闭，列为典型案例：同型号电梯批量故障。请品质部整理入库 @R+6h",
+                             "created typical_case_library-1 writing_up @R+6h",
+                         }));
+  // Closed 2026-03-02 07:15 UTC (R + 6h): kept until 2028-03-02 07:15 UTC.
+  BOOST_TEST(w.raw(c, "keep_until") == *parse_timestamp("2028-03-02T07:15:00Z"));
+  BOOST_TEST_REQUIRE(w.eng.case_count() == before + 1);
+  const case_id entry = static_cast<case_id>(before);
+  const flow_id library = w.flow("case_library");
+  BOOST_TEST(w.eng.case_flow(entry) == library);
+  BOOST_TEST(w.eng.field_text(entry, *w.rules->find_field(library, "reason")) == "同型号电梯批量故障");
+  BOOST_TEST(w.eng.field_text(entry, *w.rules->find_field(library, "building")) == "3号楼");
+  BOOST_TEST(w.eng.field(entry, *w.rules->find_field(library, "keep_until")) == *parse_timestamp("2028-03-02T07:15:00Z"));
+  // A case that is not typical closes without an entry.
+  const case_id other = w.intake("C-21", R + 7 * h);
+  BOOST_TEST(w.classify(other, R + 7 * h + m, "minor", false).accepted());
+  BOOST_TEST(w.explain(other, R + 8 * h, "不成立").accepted());
+  BOOST_TEST(w.eng.case_count() == before + 2);
+  BOOST_TEST(w.raw(other, "keep_until") == *parse_timestamp("2028-03-02T09:15:00Z"));
+  record_coverage(w);
+}
+
 BOOST_AUTO_TEST_CASE(many_cases_keep_their_own_clocks) {
   complaint_world w;
   // Ten minor complaints received a minute apart: their 24h limits fire a minute apart, in order.
@@ -933,7 +972,7 @@ BOOST_AUTO_TEST_CASE(revisit_data_is_checked) {
 BOOST_AUTO_TEST_CASE(every_transition_and_timer_is_exercised) {
   auto rules = complaint_rules();
   const detail::flow_program& fl = rules->flow(*rules->find_flow("complaint"));
-  BOOST_TEST(fl.transitions.size() == 25u);
+  BOOST_TEST(fl.transitions.size() == 26u);
   BOOST_TEST(fl.timers.size() == 7u);
   if (g_paths_run != path_tests) {
     BOOST_TEST_MESSAGE("coverage not checked: run the whole module (" << g_paths_run << " of " << path_tests

@@ -760,20 +760,27 @@ BOOST_AUTO_TEST_CASE(bundled_report_section_resolves_to_ids) {
   BOOST_TEST(s.targets.on_time_rate.value_or(0) == 1.0);
   BOOST_TEST(s.targets.complaint_rate_max.value_or(0) == 0.10);
   BOOST_TEST(s.targets.satisfaction_min.value_or(0) == 0.85);
-  BOOST_TEST_REQUIRE(s.steps.size() == 5u);
+  BOOST_TEST_REQUIRE(s.steps.size() == 11u);  // 5 of the complaint flow, 6 of service requests
   BOOST_TEST(s.steps[0].flow == complaint);
   BOOST_TEST(r.rules->flow(complaint).timers[s.steps[0].timer].name == "feedback_24h");
   BOOST_TEST(s.steps[1].alarm == "report_overdue");
   BOOST_TEST_REQUIRE(s.complaints.has_value());
   BOOST_TEST(s.complaints->place == *r.rules->find_field(complaint, "building"));
   BOOST_TEST(s.complaints->satisfied.size() == 2u);
-  BOOST_TEST_REQUIRE(s.revisits.size() == 3u);  // complaint, and repair / paid_service visits
+  const flow_id service = *r.rules->find_flow("service_request");
+  BOOST_TEST(s.steps[5].flow == service);
+  BOOST_TEST(r.rules->flow(service).timers[s.steps[5].timer].name == "dispatch_30m");
+  BOOST_TEST(s.steps[10].label == "24小时服务回访");
+  // complaint, service-request house repairs, and repair / paid_service visits
+  BOOST_TEST_REQUIRE(s.revisits.size() == 4u);
   BOOST_TEST(s.revisits[0].states == std::vector<state_id>{*r.rules->find_state(complaint, "resolved")});
+  BOOST_TEST(s.revisits[1].flow == service);
+  BOOST_TEST(s.revisits[1].states == std::vector<state_id>{*r.rules->find_state(service, "revisiting")});
   const flow_id visit = *r.rules->find_flow("visit");
-  BOOST_TEST(s.revisits[1].flow == visit);
-  BOOST_TEST(s.revisits[1].states ==
-             (std::vector<state_id>{*r.rules->find_state(visit, "due"), *r.rules->find_state(visit, "overdue")}));
   BOOST_TEST(s.revisits[2].flow == visit);
+  BOOST_TEST(s.revisits[2].states ==
+             (std::vector<state_id>{*r.rules->find_state(visit, "due"), *r.rules->find_state(visit, "overdue")}));
+  BOOST_TEST(s.revisits[3].flow == visit);
   BOOST_TEST(s.repeated_problem_alarms == std::vector<std::string>{"repeated_problem"});
 }
 
