@@ -521,3 +521,104 @@ BOOST_AUTO_TEST_CASE(graph_shows_business_time) {
   BOOST_TEST(mermaid.find("3 working days") != std::string::npos);
   BOOST_TEST(mermaid.find("24 business hours") != std::string::npos);
 }
+
+// ---- a duration field counted as business time (`business: true`) -----------------------------
+
+BOOST_AUTO_TEST_CASE(a_duration_field_counts_as_business_time_in_timers_and_clocks) {
+  world w(with_calendars(R"(flows:
+  t:
+    calendar: office
+    fields:
+      limit: {type: duration, default: 8h}
+    events:
+      relimit: {data: {to: duration}}
+      again:
+      close:
+    initial: open
+    states:
+      open:
+        timers:
+          - name: unit_limit
+            after: limit
+            business: true
+            do: [{alarm: unit_late, message: "{case}"}]
+          - name: plain
+            after: limit
+            do: [{alarm: plain_late, message: "{case}"}]
+        on:
+          relimit: {do: [{set: limit, from: event.to}]}
+          again: {to: open}
+          close: {to: done}
+      done:
+        final: true
+    clocks:
+      handling:
+        limit: limit
+        business: true
+        start: {enter: open}
+        stop: {enter: done}
+)"));
+  // Friday 16:00 at the office (09:00-12:00, 13:30-18:00): 2h on Friday, 3h + 3h on Monday.
+  const case_id c = w.create("C", at("2026-03-06T16:00:00+08:00"));
+  BOOST_TEST(due_of(w, c, "unit_limit") == at("2026-03-09T16:30:00+08:00"));
+  BOOST_TEST(due_of(w, c, "plain") == at("2026-03-07T00:00:00+08:00"));  // the same field, calendar time
+  const clock_id k = *w.rules->find_clock(0, "handling");
+  BOOST_TEST(w.eng.read_clock(c, k).next_due == std::optional<timestamp>(at("2026-03-09T16:30:00+08:00")));
+  // The field is read when the timer starts: 2 business hours from Friday 17:00 end Monday 10:00.
+  BOOST_TEST(w.post(c, "relimit", at("2026-03-06T17:00:00+08:00"), w.data("relimit", {{"to", 2 * h}})).accepted());
+  BOOST_TEST(w.post(c, "again", at("2026-03-06T17:00:00+08:00")).accepted());
+  BOOST_TEST(due_of(w, c, "unit_limit") == at("2026-03-09T10:00:00+08:00"));
+  expect_fires_exactly(w, c, "unit_limit", at("2026-03-09T10:00:00+08:00"));
+  // The clock's limit followed the field at once: 1h counted by Friday 17:00, so its 2h were up
+  // at Friday 18:00.
+  const clock_status st = w.eng.read_clock(c, k);
+  BOOST_TEST(st.level == 1);
+  BOOST_TEST(st.elapsed == 3 * h);  // Friday 16:00-18:00, Monday 09:00-10:00
+  // A non-positive value does not start the timer.
+  BOOST_TEST(w.post(c, "relimit", at("2026-03-09T10:30:00+08:00"), w.data("relimit", {{"to", 0}})).accepted());
+  BOOST_TEST(w.post(c, "again", at("2026-03-09T10:30:00+08:00")).accepted());
+  BOOST_TEST(due_times(w, c) == lines{});
+}
+
+BOOST_AUTO_TEST_CASE(business_true_needs_a_duration_field_and_a_calendar) {
+  const std::string with_limit = office_only + R"(    calendar: office
+    fields:
+      limit: {type: duration, default: 8h}
+    initial: a
+    states:
+      a:
+        timers:
+          - name: t
+            after: 24h
+            business: true
+            do: [{alarm: x, message: m}]
+          - name: u
+            after: limit
+            business: yes
+            do: [{alarm: x, message: m}]
+        on: {go: {to: b}}
+      b: {final: true}
+    events: {go: }
+)";
+  expect_errors({{"t.yaml", with_limit}},
+                "t.yaml:15:23: error: 'business' of timer 't': 'after' (24h) is not a duration field; a "
+                "written limit says business time itself, such as '24 business hours'\n"
+                "t.yaml:19:23: error: 'business' of timer 'u' must be true or false, found 'yes'\n");
+  const std::string no_calendar = office_only + R"(    fields:
+      limit: {type: duration, default: 8h}
+    initial: a
+    states:
+      a:
+        timers:
+          - name: t
+            after: limit
+            business: true
+            do: [{alarm: x, message: m}]
+        on: {go: {to: b}}
+      b: {final: true}
+    events: {go: }
+)";
+  expect_errors({{"t.yaml", no_calendar}},
+                "t.yaml:14:23: error: 'business' of timer 't': no calendar is in scope to count business "
+                "time on: give it 'calendar: NAME', or its flow 'calendar: NAME' or 'calendar_field: FIELD'\n");
+}

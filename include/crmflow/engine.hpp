@@ -893,9 +893,11 @@ class engine {
           cal = named;
       if (cal != detail::no_calendar) {
         const calendar& k = case_rules(c).calendars()[cal];
-        return td.clock == detail::timer_clock::business_time
-                   ? k.try_add_business(now_, td.business_amount)
-                   : k.try_add_working_days(now_, td.business_amount);
+        if (td.clock == detail::timer_clock::working_days) return k.try_add_working_days(now_, td.business_amount);
+        // `after: FIELD` with `business: true` counts the field's value as working time.
+        const duration amount = td.after_field == no_id16 ? td.business_amount : case_fields(c)[td.after_field];
+        if (amount <= 0) return std::nullopt;
+        return k.try_add_business(now_, amount);
       }
     }
     const duration after = td.after_field == no_id16 ? td.after : case_fields(c)[td.after_field];

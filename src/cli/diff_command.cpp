@@ -83,6 +83,7 @@ std::string after_text(const rule_set& rules, const flow_program& fl, const deta
                                         : std::to_string(t.business_amount) + " calendar months";
   if (t.after_field != no_id16) {
     out = "the duration in field " + fl.fields[t.after_field].name;
+    if (t.clock == detail::timer_clock::business_time) out += " counted in business time";
   } else if (t.clock == detail::timer_clock::business_time) {
     if (t.business_amount % hours_ms == 0) out = std::to_string(t.business_amount / hours_ms) + " business hours";
     else out = format_duration(t.business_amount) + " of business time";

@@ -101,6 +101,7 @@ std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
   out += ' ';
   if (td.after_field != no_id16) {
     out += fl.fields[td.after_field].name;
+    if (td.clock == detail::timer_clock::business_time) out += " (business time)";
   } else if (td.clock == detail::timer_clock::at_time) {
     out += "at ";
     out += td.at_text;

@@ -674,7 +674,7 @@ class file_loader {
     for (const ynode& item : list->items) {
       if (!expect_kind(item, ynode_kind::map, "a timer of " + where)) continue;
       keys k = read_keys(item, "a timer of " + where,
-                         {"name", "after", "at", "calendar", "event", "do"});
+                         {"name", "after", "at", "business", "calendar", "event", "do"});
       const ynode* name = k.get("name");
       if (!name) {
         error(item, "a timer of " + where + " is missing the key 'name'");
@@ -719,6 +719,10 @@ class file_loader {
                                  reporter()))
           read_after(*after, twhere, t);
       }
+      if (const ynode* business = k.get("business"))
+        if (read_field_in_business_time(*business, after, twhere, "after", calendar != nullptr,
+                                        t.after_field))
+          t.clock = detail::timer_clock::business_time;
       if (calendar)
         read_timer_calendar(*calendar, after, twhere, flow_->name,
                             static_cast<std::uint16_t>(flow_->timers.size()), t, file_,
@@ -750,6 +754,35 @@ class file_loader {
         ++count;
       }
     }
+  }
+
+  // `business: true` beside a limit that is a duration field: the field's value counts as
+  // working time. True if it applies (the limit is a duration field and a calendar is in
+  // scope); errors name the key.
+  bool read_field_in_business_time(const ynode& business, const ynode* limit, const std::string& where,
+                                   std::string_view key, bool own_calendar, field_id limit_field) {
+    const std::string of = "'business' of " + where;
+    if (!expect_kind(business, ynode_kind::scalar, of)) return false;
+    if (business.text == "false") return false;
+    if (business.text != "true") {
+      error(business, of + " must be true or false, found '" + business.text + "'");
+      return false;
+    }
+    if (!limit || limit_field == no_id16) {
+      if (limit)
+        error(business, of + ": '" + std::string(key) + "' (" + limit->text +
+                            ") is not a duration field; a written limit says business time itself, "
+                            "such as '24 business hours'");
+      else
+        error(business, of + " needs '" + std::string(key) + "' naming a duration field");
+      return false;
+    }
+    if (!own_calendar && !flow_calendar_in_scope_) {
+      error(business, of + ": no calendar is in scope to count business time on: give it "
+                           "'calendar: NAME', or its flow 'calendar: NAME' or 'calendar_field: FIELD'");
+      return false;
+    }
+    return true;
   }
 
   void read_after(const ynode& after, const std::string& twhere, detail::timer_def& t,
@@ -829,7 +862,7 @@ class file_loader {
         return;
       }
       keys k = read_keys(v, where,
-                         {"label", "limit", "calendar", "start", "pause", "resume", "stop",
+                         {"label", "limit", "business", "calendar", "start", "pause", "resume", "stop",
                           "warn_at", "on_warning", "ladder"});
       detail::clock_def cd;
       cd.name = name;
@@ -862,6 +895,11 @@ class file_loader {
           calendar_time = cd.limit > 0 || cd.limit_field != no_id16;
         }
       }
+      if (const ynode* business = k.get("business"))
+        if (read_field_in_business_time(*business, limit, where, "limit", calendar != nullptr, cd.limit_field)) {
+          cd.business = true;
+          calendar_time = false;
+        }
       if (calendar) {
         if (!calendar->is_scalar()) {
           error(*calendar, "'calendar' of " + where + " must be a calendar name, found " +
