@@ -1,12 +1,15 @@
 // crmflow diff <old> <new>: what changed between two rule sets, in words, for an analyst.
 //
-// Things are matched by name (flows, states, events, fields, timers, triggers, calendars);
-// transitions by where they start, their event and their rank among the transitions with the
-// same start and event (the order decides which guard is tried first). Chinese labels are
+// Things are matched by name (flows, states, events, fields, timers, SLA clocks, triggers,
+// decision tables, calendars); transitions by where they start, their event and their rank among
+// the transitions with the same start and event (the order decides which guard is tried first);
+// a clock's ladder levels by number; a table's rows by their conditions. Chinese labels are
 // shown beside names. Exit 0 when nothing differs, 1 when something does, 2 when a rule set
 // does not load (its diagnostics on stderr), as diff(1) does.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -129,6 +132,214 @@ std::string timer_scope_name(const flow_program& fl, const detail::timer_def& t)
   return "?";
 }
 
+// ---- SLA clocks -----------------------------------------------------------------------------
+
+// A clock's limit as rules say it, with where its calendar comes from.
+std::string clock_limit_text(const rule_set& rules, const flow_program& fl, const detail::clock_def& c) {
+  std::string out;
+  if (c.limit_field != no_id16) {
+    out = "the duration in field " + fl.fields[c.limit_field].name;
+  } else if (c.business) {
+    if (c.limit % hours_ms == 0) out = std::to_string(c.limit / hours_ms) + " business hours";
+    else if (c.limit % minutes_ms == 0) out = std::to_string(c.limit / minutes_ms) + " business minutes";
+    else out = format_duration(c.limit) + " of business time";
+  } else {
+    out = format_duration(c.limit);
+  }
+  if (!c.business) return out;  // calendar time: no calendar counts
+  const std::string cal = calendar_name(rules, c.calendar);
+  if (c.calendar_field != no_id16)
+    out += " (calendar from field " + fl.fields[c.calendar_field].name + (cal.empty() ? "" : ", else " + cal) + ")";
+  else if (!cal.empty())
+    out += " (calendar " + cal + ")";
+  return out;
+}
+
+// "enter received or event revisit if x > 1": the alternatives of a start/pause/resume/stop
+// condition. With `labels`, states, groups and events carry their labels (for reading); without,
+// names only (for comparing, so that a relabelled state is not a changed condition).
+std::string condition_text(const flow_program& fl, detail::clock_condition c, bool labels) {
+  if (c.count == 0) return "none";
+  std::string out;
+  for (std::uint32_t i = 0; i < c.count; ++i) {
+    const detail::clock_clause& cl = fl.clock_clauses[c.first + i];
+    if (i) out += " or ";
+    switch (cl.kind) {
+      case detail::clock_clause_kind::enter_state:
+      case detail::clock_clause_kind::exit_state:
+        out += cl.kind == detail::clock_clause_kind::enter_state ? "enter " : "exit ";
+        out += labels ? state_text(fl, cl.id) : fl.states[cl.id].name;
+        break;
+      case detail::clock_clause_kind::enter_group:
+      case detail::clock_clause_kind::exit_group:
+        out += cl.kind == detail::clock_clause_kind::enter_group ? "enter group " : "exit group ";
+        out += labels ? named(fl.groups[cl.id].name, fl.groups[cl.id].label) : fl.groups[cl.id].name;
+        break;
+      case detail::clock_clause_kind::event:
+        out += "event ";
+        out += labels ? event_text(fl, cl.id) : fl.events[cl.id].name;
+        break;
+    }
+    if (!cl.guard_text.empty()) out += " if " + cl.guard_text;
+  }
+  return out;
+}
+
+const detail::clock_mark* find_mark(const flow_program& fl, const detail::clock_def& c, std::uint16_t level) {
+  for (std::uint32_t i = 0; i < c.marks_count; ++i)
+    if (fl.clock_marks[c.marks_first + i].level == level) return &fl.clock_marks[c.marks_first + i];
+  return nullptr;
+}
+
+std::uint16_t top_level(const flow_program& fl, const detail::clock_def& c) {
+  std::uint16_t top = 0;
+  for (std::uint32_t i = 0; i < c.marks_count; ++i) top = std::max(top, fl.clock_marks[c.marks_first + i].level);
+  return top;
+}
+
+// "at 200%: alarm repair_overdue_2x"
+std::string level_text(const flow_program& fl, const detail::clock_mark& m) {
+  return "at " + std::to_string(m.percent) + "%: " + actions_text(fl, m.actions);
+}
+
+// ---- decision tables ------------------------------------------------------------------------
+
+// A raw value of a field of `fl`, as written in rules (texts quoted, as in the loader's messages).
+std::string value_text(const rule_set& rules, const flow_program& fl, field_id f, std::int64_t v) {
+  const detail::field_def& fd = fl.fields[f];
+  switch (fd.type) {
+    case value_type::enumeration:
+      if (fd.enum_index < fl.enums.size() && v >= 0 && static_cast<std::size_t>(v) < fl.enums[fd.enum_index].values.size())
+        return fl.enums[fd.enum_index].values[static_cast<std::size_t>(v)];
+      return "#" + std::to_string(v);
+    case value_type::boolean: return v ? "true" : "false";
+    case value_type::string: return quoted(std::string(rules.literals().text(v)));
+    case value_type::duration: return format_duration(v);
+    case value_type::timestamp: return format_timestamp(v, 8 * 60);
+    case value_type::integer: break;
+  }
+  return std::to_string(v);
+}
+
+// One interval of an int or duration condition: `3`, `<= 2`, `>= 10`, `1h..4h`. The loader
+// stores `< 1h` as `<= 59m59.999s`; a duration bound one millisecond short of a whole second
+// is shown the way it was most likely written.
+std::string interval_text(const rule_set& rules, const flow_program& fl, field_id f, std::int64_t lo, std::int64_t hi) {
+  constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+  const bool is_duration = fl.fields[f].type == value_type::duration;
+  auto v = [&](std::int64_t x) { return value_text(rules, fl, f, x); };
+  if (lo == hi) return v(lo);
+  if (lo == lowest) {
+    if (is_duration && hi != highest && (hi + 1) % 1000 == 0 && hi % 1000 != 0) return "< " + v(hi + 1);
+    return "<= " + v(hi);
+  }
+  if (hi == highest) {
+    if (is_duration && (lo - 1) % 1000 == 0 && lo % 1000 != 0) return "> " + v(lo - 1);
+    return ">= " + v(lo);
+  }
+  return v(lo) + ".." + v(hi);
+}
+
+std::string test_text(const rule_set& rules, const flow_program& fl, const detail::table_test& t) {
+  std::vector<std::string> parts;
+  switch (t.kind) {
+    case detail::table_test_kind::range: parts.push_back(interval_text(rules, fl, t.field, t.lo, t.hi)); break;
+    case detail::table_test_kind::mask:
+      for (std::int64_t v = 0; v < 64; ++v)
+        if (t.mask >> v & 1) parts.push_back(value_text(rules, fl, t.field, v));
+      break;
+    case detail::table_test_kind::set:
+      for (std::uint32_t i = 0; i < t.count; ++i) parts.push_back(value_text(rules, fl, t.field, fl.constants[t.first + i]));
+      break;
+    case detail::table_test_kind::ranges:
+      for (std::uint32_t i = 0; i < t.count; ++i)
+        parts.push_back(interval_text(rules, fl, t.field, fl.constants[t.first + 2 * i], fl.constants[t.first + 2 * i + 1]));
+      break;
+  }
+  if (parts.size() == 1) return parts.front();
+  std::string out = "[";
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+  return out + "]";
+}
+
+// A table as one flow that decides with it compiled it, in words.
+struct table_words {
+  std::string name, label, hit, inputs, outputs, default_then;
+  struct row {
+    std::uint32_t number = 0;
+    std::string when, then, priority;
+  };
+  std::vector<row> rows;  // in file order
+};
+
+std::string hit_text(detail::table_hit h) {
+  switch (h) {
+    case detail::table_hit::unique: return "unique";
+    case detail::table_hit::first: return "first";
+    case detail::table_hit::priority: return "priority";
+  }
+  return "?";
+}
+
+table_words describe_table(const rule_set& rules, const flow_program& fl, const detail::decision_table& t) {
+  table_words w;
+  w.name = t.name;
+  w.label = t.label;
+  w.hit = hit_text(t.hit);
+  auto names = [&](std::uint32_t first, std::uint32_t count) {
+    std::string out;
+    for (std::uint32_t i = 0; i < count; ++i) out += (i ? ", " : "") + fl.fields[fl.table_fields[first + i]].name;
+    return out;
+  };
+  w.inputs = names(t.inputs_first, t.inputs_count);
+  w.outputs = names(t.outputs_first, t.outputs_count);
+  auto outputs = [&](std::uint32_t values) {
+    std::string out;
+    for (std::uint32_t i = 0; i < t.outputs_count; ++i) {
+      const field_id f = fl.table_fields[t.outputs_first + i];
+      out += (i ? ", " : "") + fl.fields[f].name + "=" + value_text(rules, fl, f, fl.table_values[values + i]);
+    }
+    return out;
+  };
+  w.default_then = t.default_values == no_id32 ? "none" : outputs(t.default_values);
+  for (std::uint32_t r = t.rows_first; r < t.rows_first + t.rows_count; ++r) {
+    const detail::table_row& row = fl.table_rows[r];
+    table_words::row x;
+    x.number = row.number;
+    // Tests are stored in the order of `inputs:`.
+    for (std::uint32_t i = row.tests_first; i < row.tests_first + row.tests_count; ++i)
+    {
+      // `reports >= 3` for a comparison, `category=repair`, `trade=[security, cleaning]` else.
+      const std::string test = test_text(rules, fl, fl.table_tests[i]);
+      const bool compares = test[0] == '<' || test[0] == '>';
+      x.when += (x.when.empty() ? "" : ", ") + fl.fields[fl.table_tests[i].field].name + (compares ? " " : "=") + test;
+    }
+    if (x.when.empty()) x.when = "any";
+    x.then = outputs(row.values_first);
+    if (t.hit == detail::table_hit::priority) x.priority = std::to_string(row.priority);
+    w.rows.push_back(std::move(x));
+  }
+  std::sort(w.rows.begin(), w.rows.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+  return w;
+}
+
+// Every table some flow decides with, by name, as the first such flow compiled it. A table no
+// flow uses is not compiled (the loader only warns about it), so it is not seen here.
+std::map<std::string, table_words> tables_of(const rule_set& rules) {
+  std::map<std::string, table_words> out;
+  for (const flow_program& fl : rules.flows())
+    for (const detail::decision_table& t : fl.tables)
+      if (!out.contains(t.name)) out.emplace(t.name, describe_table(rules, fl, t));
+  return out;
+}
+
+std::string row_text(const table_words::row& r) {
+  std::string out = "when " + r.when + "; then " + r.then;
+  if (!r.priority.empty()) out += "; priority " + r.priority;
+  return out;
+}
+
 class differ {
  public:
   differ(const rule_set& a, const rule_set& b) : a_(a), b_(b) {}
@@ -141,6 +352,7 @@ class differ {
     for (const flow_program& fa : a_.flows())
       if (auto f = b_.find_flow(fa.name)) flow(fa, b_.flow(*f));
     triggers();
+    tables();
     calendars();
   }
 
@@ -202,6 +414,7 @@ class differ {
     }
     transitions(fa, fb);
     timers(fa, fb);
+    clocks(fa, fb);
     if (calendar_name(a_, fa.calendar) != calendar_name(b_, fb.calendar))
       item("calendar: " + or_none(calendar_name(a_, fa.calendar)) + " -> " + or_none(calendar_name(b_, fb.calendar)));
     heading_.clear();
@@ -273,6 +486,145 @@ class differ {
         item("timer " + t.name + ": actions when due " + actions_text(fa, t.actions) + " -> " + actions_text(fb, u.actions));
     }
   }
+
+  // A clock's settings, one phrase each, by name, so that changed ones can be listed. The
+  // second text of each is for comparing (names only), the first for reading.
+  struct setting {
+    std::string key, shown, compared;
+  };
+  std::vector<setting> clock_settings(const rule_set& rs, const flow_program& fl, const detail::clock_def& c) {
+    std::vector<setting> out;
+    const std::string limit = clock_limit_text(rs, fl, c);
+    out.push_back({"limit", limit, limit});
+    for (const auto& [key, cond] : {std::pair<const char*, detail::clock_condition>{"start", c.start},
+                                    {"pause", c.pause}, {"resume", c.resume}, {"stop", c.stop}})
+      out.push_back({key, condition_text(fl, cond, true), condition_text(fl, cond, false)});
+    const detail::clock_mark* warn = find_mark(fl, c, 0);
+    const std::string warn_at = warn ? std::to_string(warn->percent) + "%" : "none";
+    out.push_back({"warn_at", warn_at, warn_at});
+    const std::string on_warning = warn ? actions_text(fl, warn->actions) : "none";
+    out.push_back({"on_warning", on_warning, on_warning});
+    return out;
+  }
+
+  std::string clock_summary(const rule_set& rs, const flow_program& fl, const detail::clock_def& c) {
+    std::string s;
+    for (const setting& x : clock_settings(rs, fl, c))
+      if (x.shown != "none") s += (s.empty() ? "" : "; ") + x.key + " " + x.shown;
+    for (std::uint16_t l = 1; l <= top_level(fl, c); ++l)
+      if (const detail::clock_mark* m = find_mark(fl, c, l))
+        s += "; level " + std::to_string(l) + " " + level_text(fl, *m);
+    return s;
+  }
+
+  void clocks(const flow_program& fa, const flow_program& fb) {
+    for (const auto& c : fa.clocks)
+      if (!fb.clock_by_name.contains(c.name))
+        item("clock removed: " + named(c.name, c.label) + " (limit " + clock_limit_text(a_, fa, c) + ")");
+    for (const auto& c : fb.clocks)
+      if (!fa.clock_by_name.contains(c.name)) item("clock added: " + named(c.name, c.label) + ": " + clock_summary(b_, fb, c));
+    for (const auto& c : fa.clocks) {
+      const auto it = fb.clock_by_name.find(c.name);
+      if (it == fb.clock_by_name.end()) continue;
+      const auto& d = fb.clocks[it->second];
+      const std::string where = "clock " + named(d.name, d.label) + ": ";
+      if (c.label != d.label) item("clock " + c.name + " relabelled: " + quoted(c.label) + " -> " + quoted(d.label));
+      const auto sa = clock_settings(a_, fa, c), sb = clock_settings(b_, fb, d);
+      for (std::size_t i = 0; i < sa.size(); ++i)
+        if (sa[i].compared != sb[i].compared) item(where + sa[i].key + " " + sa[i].shown + " -> " + sb[i].shown);
+      // The ladder, level by level (1 is the breach at 100%).
+      const std::uint16_t top = std::max(top_level(fa, c), top_level(fb, d));
+      for (std::uint16_t l = 1; l <= top; ++l) {
+        const detail::clock_mark* ma = find_mark(fa, c, l);
+        const detail::clock_mark* mb = find_mark(fb, d, l);
+        const std::string level = "ladder level " + std::to_string(l);
+        if (ma && !mb) item(where + level + " removed (" + level_text(fa, *ma) + ")");
+        else if (!ma && mb) item(where + level + " added (" + level_text(fb, *mb) + ")");
+        else if (ma && mb) {
+          if (ma->percent != mb->percent)
+            item(where + level + " at " + std::to_string(ma->percent) + "% -> " + std::to_string(mb->percent) + "%");
+          if (actions_text(fa, ma->actions) != actions_text(fb, mb->actions))
+            item(where + level + " actions " + actions_text(fa, ma->actions) + " -> " + actions_text(fb, mb->actions));
+        }
+      }
+    }
+  }
+
+  void tables() {
+    const auto ta = tables_of(a_), tb = tables_of(b_);
+    for (const auto& [name, t] : ta)
+      if (!tb.contains(name)) top("table removed: " + named(name, t.label));
+    for (const auto& [name, t] : tb)
+      if (!ta.contains(name))
+        top("table added: " + named(name, t.label) + ": hit " + t.hit + "; inputs " + t.inputs + "; outputs " + t.outputs +
+            "; " + std::to_string(t.rows.size()) + (t.rows.size() == 1 ? " row" : " rows") + "; default " + t.default_then);
+    for (const auto& [name, t] : ta) {
+      const auto it = tb.find(name);
+      if (it == tb.end()) continue;
+      const table_words& u = it->second;
+      heading_ = "table " + named(name, u.label) + ":";
+      if (t.label != u.label) item("relabelled: " + quoted(t.label) + " -> " + quoted(u.label));
+      if (t.hit != u.hit) item("hit policy: " + t.hit + " -> " + u.hit);
+      if (t.inputs != u.inputs) item("inputs: " + t.inputs + " -> " + u.inputs);
+      if (t.outputs != u.outputs) item("outputs: " + t.outputs + " -> " + u.outputs);
+      table_rows(t, u);
+      if (t.default_then != u.default_then) item("default: " + t.default_then + " -> " + u.default_then);
+      heading_.clear();
+    }
+  }
+
+  // Rows are matched by their conditions (the n-th old row with given conditions with the n-th
+  // new one); rows left over on both sides at the same position are one changed row.
+  void table_rows(const table_words& t, const table_words& u) {
+    std::vector<std::size_t> match_a(t.rows.size(), npos), match_b(u.rows.size(), npos);
+    for (std::size_t i = 0; i < t.rows.size(); ++i)
+      for (std::size_t j = 0; j < u.rows.size(); ++j)
+        if (match_b[j] == npos && t.rows[i].when == u.rows[j].when) {
+          match_a[i] = j;
+          match_b[j] = i;
+          break;
+        }
+    for (std::size_t i = 0; i < t.rows.size(); ++i) {
+      if (match_a[i] != npos) continue;
+      for (std::size_t j = 0; j < u.rows.size(); ++j)
+        if (match_b[j] == npos && u.rows[j].number == t.rows[i].number) {
+          match_a[i] = j;
+          match_b[j] = i;
+          break;
+        }
+    }
+    // In file order of the new rows, then the removed ones; the first policy also cares where a
+    // kept row went (rows before it are tried first).
+    std::vector<std::string> lines;
+    std::size_t kept_a = 0;
+    std::vector<std::size_t> rank_a(t.rows.size(), npos);
+    for (std::size_t i = 0; i < t.rows.size(); ++i)
+      if (match_a[i] != npos && t.rows[i].when == u.rows[match_a[i]].when) rank_a[i] = kept_a++;
+    std::size_t kept_b = 0;
+    for (std::size_t j = 0; j < u.rows.size(); ++j) {
+      const table_words::row& b = u.rows[j];
+      const std::string row = "row " + std::to_string(b.number);
+      if (match_b[j] == npos) {
+        item(row + " added: " + row_text(b));
+        continue;
+      }
+      const table_words::row& a = t.rows[match_b[j]];
+      if (a.when != b.when) {
+        item(row + " changed: " + row_text(a) + " -> " + row_text(b));
+        continue;
+      }
+      const std::string which = row + " (when " + b.when + ")";
+      if (u.hit == "first" && t.hit == "first" && rank_a[match_b[j]] != kept_b)
+        item(which + ": moved, was row " + std::to_string(a.number) + " (rows are tried in order)");
+      ++kept_b;
+      if (a.then != b.then) item(which + ": then " + a.then + " -> " + b.then);
+      if (a.priority != b.priority) item(which + ": priority " + or_none(a.priority) + " -> " + or_none(b.priority));
+    }
+    for (std::size_t i = 0; i < t.rows.size(); ++i)
+      if (match_a[i] == npos) item("row " + std::to_string(t.rows[i].number) + " removed: " + row_text(t.rows[i]));
+  }
+
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
   // A trigger's settings, one phrase each, by name, so that changed ones can be listed.
   std::vector<std::pair<std::string, std::string>> trigger_settings(const rule_set& rs, const trigger_def& d) {

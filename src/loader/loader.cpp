@@ -1030,6 +1030,7 @@ class file_loader {
           else
             proto.guard = c->start;
         }
+        proto.guard_text = g->text;
       }
       bool any = false;
       for (const char* what : {"enter", "exit", "event"}) {

@@ -538,6 +538,7 @@ class table_walker {
     for (const std::size_t r : order) {
       detail::table_row row;
       row.number = t.rows[r].number;
+      row.priority = t.rows[r].priority;
       row.line = t.rows[r].node->line;
       row.column = t.rows[r].node->column;
       row.tests_first = static_cast<std::uint32_t>(flow.table_tests.size());

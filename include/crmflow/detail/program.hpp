@@ -136,6 +136,7 @@ struct table_row {
   std::uint32_t tests_count = 0;
   std::uint32_t values_first = 0;  // into flow_program::table_values, one per output
   std::uint32_t number = 0;        // 1-based position under `rows:` in the rules file
+  std::int64_t priority = 0;       // `priority:` (hit: priority only), for diffs
   int line = 0;
   int column = 0;
 };
@@ -274,6 +275,7 @@ struct clock_clause {
   std::uint16_t id = 0;            // state, group or event index
   std::uint32_t guard = no_expr;   // expression start in flow_program::code
   fast_expr guard_fast;
+  std::string guard_text;          // `if:` as written, for graphs and diffs
 };
 
 // Alternatives clock_clauses[first .. first + count): the condition holds if any does.
