@@ -23,6 +23,7 @@ constexpr std::string_view timer_mark = "\xE2\x8F\xB1";     // ⏱
 constexpr std::string_view arrow = "\xE2\x86\x92";          // →
 constexpr std::string_view internal_mark = "\xE2\x9F\xB2";  // ⟲
 constexpr std::string_view table_mark = "\xE2\x96\xA6";     // ▦
+constexpr std::string_view clock_mark = "\xE2\x8F\xB2";     // ⏲
 
 struct edge {
   bool from_group = false;
@@ -31,11 +32,26 @@ struct edge {
   std::string label;
 };
 
+// Where an SLA clock starts, pauses, resumes or stops on entering or leaving a state.
+struct clock_link {
+  state_id state = 0;
+  std::string_view what;  // "start", "pause", "resume", "stop"
+};
+
+// An SLA clock's legend: its limit, conditions and ladder, beside the state where it starts.
+struct clock_note {
+  std::string name;
+  state_id anchor = 0;  // the first state its start names, else the initial state
+  std::vector<std::string> lines;
+  std::vector<clock_link> links;
+};
+
 struct model {
   std::vector<std::vector<std::string>> state_notes;  // timers and internal transitions
   std::vector<std::vector<std::string>> group_notes;
   std::vector<std::string> flow_timers;  // timers started by actions, shown once
   std::vector<edge> edges;               // in transition order
+  std::vector<clock_note> clocks;        // in declaration order
 };
 
 // "label (name)" when the label says something the name does not.
@@ -95,6 +111,28 @@ std::string transition_label(const flow_program& fl, const detail::transition_de
   return out;
 }
 
+// "alarm late, notify": what an action list does, by kind and target.
+std::string action_words(const flow_program& fl, detail::action_range r) {
+  std::string out;
+  auto part = [&](std::string_view s) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  };
+  for (std::uint32_t i = 0; i < r.count; ++i) {
+    const detail::action_def& a = fl.actions[r.first + i];
+    switch (a.kind) {
+      case detail::action_kind::alarm: part("alarm " + fl.alarm_names[a.target]); break;
+      case detail::action_kind::notify: part("notify"); break;
+      case detail::action_kind::set: part("set " + fl.fields[a.target].name); break;
+      case detail::action_kind::start_timer: part("start " + fl.timers[a.target].name); break;
+      case detail::action_kind::cancel_timer: part("cancel " + fl.timers[a.target].name); break;
+      case detail::action_kind::emit: part("emit " + fl.events[a.target].name); break;
+      case detail::action_kind::decide: part("decide " + fl.tables[a.target].name); break;
+    }
+  }
+  return out;
+}
+
 // "⏱ 24h → feedback_overdue (feedback_24h)": when, what fires, and the timer's name.
 std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
   std::string out(timer_mark);
@@ -127,29 +165,100 @@ std::string timer_text(const flow_program& fl, const detail::timer_def& td) {
   out += ' ';
   out += arrow;
   out += ' ';
-  bool first = true;
-  auto part = [&](std::string_view s) {
-    if (!first) out += ", ";
-    out += s;
-    first = false;
-  };
-  for (std::uint32_t i = 0; i < td.actions.count; ++i) {
-    const detail::action_def& a = fl.actions[td.actions.first + i];
-    switch (a.kind) {
-      case detail::action_kind::alarm: part("alarm " + fl.alarm_names[a.target]); break;
-      case detail::action_kind::notify: part("notify"); break;
-      case detail::action_kind::set: part("set " + fl.fields[a.target].name); break;
-      case detail::action_kind::start_timer: part("start " + fl.timers[a.target].name); break;
-      case detail::action_kind::cancel_timer: part("cancel " + fl.timers[a.target].name); break;
-      case detail::action_kind::emit: part("emit " + fl.events[a.target].name); break;
-      case detail::action_kind::decide: part("decide " + fl.tables[a.target].name); break;
-    }
+  std::string parts = action_words(fl, td.actions);
+  if (td.event != no_id16) {
+    if (!parts.empty()) parts += ", ";
+    parts += fl.events[td.event].name;
   }
-  if (td.event != no_id16) part(fl.events[td.event].name);
+  out += parts;
   out += " (";
   out += td.name;
   out += ')';
   return out;
+}
+
+// "8 business hours, calendar office": a clock's limit as rules write it.
+std::string clock_limit(const rule_set& rules, const flow_program& fl, const detail::clock_def& c) {
+  std::string out;
+  if (c.limit_field != no_id16) {
+    out = "field " + fl.fields[c.limit_field].name;
+  } else if (c.business) {
+    const bool hours = c.limit % hours_ms == 0;
+    const std::int64_t n = c.limit / (hours ? hours_ms : minutes_ms);
+    out = std::to_string(n) + (hours ? " business hour" : " business minute") + (n != 1 ? "s" : "");
+  } else {
+    append_duration(out, c.limit);
+  }
+  if (!c.business) return out;
+  const std::string cal = c.calendar < rules.calendars().size() ? rules.calendars()[c.calendar].name() : "";
+  if (c.calendar_field != no_id16)
+    out += ", calendar from field " + fl.fields[c.calendar_field].name + (cal.empty() ? "" : " else " + cal);
+  else if (!cal.empty())
+    out += ", calendar " + cal;
+  return out;
+}
+
+// "enter waiting or event hold [urgent]": the alternatives of a clock condition, in the
+// transition labels' style.
+std::string clock_condition_words(const flow_program& fl, detail::clock_condition c) {
+  std::string out;
+  for (std::uint32_t i = 0; i < c.count; ++i) {
+    const detail::clock_clause& cl = fl.clock_clauses[c.first + i];
+    if (i) out += " or ";
+    switch (cl.kind) {
+      case detail::clock_clause_kind::enter_state: out += "enter " + fl.states[cl.id].name; break;
+      case detail::clock_clause_kind::exit_state: out += "exit " + fl.states[cl.id].name; break;
+      case detail::clock_clause_kind::enter_group: out += "enter group " + fl.groups[cl.id].name; break;
+      case detail::clock_clause_kind::exit_group: out += "exit group " + fl.groups[cl.id].name; break;
+      case detail::clock_clause_kind::event: out += "event " + fl.events[cl.id].name; break;
+    }
+    if (!cl.guard_text.empty()) out += " [" + cl.guard_text + "]";
+  }
+  return out;
+}
+
+clock_note build_clock_note(const rule_set& rules, const flow_program& fl, const detail::clock_def& c) {
+  clock_note n;
+  n.name = c.name;
+  n.anchor = fl.initial;
+  std::string head(clock_mark);
+  head += ' ';
+  head += display_name(c.name, c.label);
+  head += ": limit ";
+  head += clock_limit(rules, fl, c);
+  n.lines.push_back(std::move(head));
+  bool anchored = false;
+  for (const auto& [what, cond] : {std::pair<std::string_view, detail::clock_condition>{"start", c.start},
+                                   {"pause", c.pause}, {"resume", c.resume}, {"stop", c.stop}}) {
+    if (cond.count == 0) continue;
+    n.lines.push_back(std::string(what) + ": " + clock_condition_words(fl, cond));
+    for (std::uint32_t i = 0; i < cond.count; ++i) {
+      const detail::clock_clause& cl = fl.clock_clauses[cond.first + i];
+      if (cl.kind != detail::clock_clause_kind::enter_state && cl.kind != detail::clock_clause_kind::exit_state)
+        continue;
+      bool known = false;
+      for (const clock_link& l : n.links) known = known || (l.state == cl.id && l.what == what);
+      if (!known) n.links.push_back({cl.id, what});
+      if (what == "start" && !anchored) {
+        n.anchor = cl.id;
+        anchored = true;
+      }
+    }
+  }
+  if (c.stop.count == 0) n.lines.push_back("stop: a final state");
+  for (std::uint32_t i = 0; i < c.marks_count; ++i) {
+    const detail::clock_mark& m = fl.clock_marks[c.marks_first + i];
+    std::string line = m.level == 0 ? std::string("warning") : "level " + std::to_string(m.level);
+    line += " at " + std::to_string(m.percent) + "%";
+    if (const std::string what = action_words(fl, m.actions); !what.empty()) {
+      line += ' ';
+      line += arrow;
+      line += ' ';
+      line += what;
+    }
+    n.lines.push_back(std::move(line));
+  }
+  return n;
 }
 
 void add_unique(std::vector<std::string>& lines, std::string line) {
@@ -158,8 +267,9 @@ void add_unique(std::vector<std::string>& lines, std::string line) {
   lines.push_back(std::move(line));
 }
 
-model build_model(const flow_program& fl) {
+model build_model(const rule_set& rules, const flow_program& fl) {
   model m;
+  for (const detail::clock_def& c : fl.clocks) m.clocks.push_back(build_clock_note(rules, fl, c));
   m.state_notes.resize(fl.states.size());
   m.group_notes.resize(fl.groups.size());
 
@@ -303,6 +413,13 @@ std::string to_dot(const flow_program& fl, const model& m) {
     dot_quoted(out, joined(std::string(flow_timers_head), m.flow_timers));
     out += "];\n";
   }
+  for (const clock_note& c : m.clocks) {
+    out += "  ";
+    dot_quoted(out, "__clock_" + c.name);
+    out += " [shape=note, style=\"\", label=";
+    dot_quoted(out, joined(c.lines.front(), {c.lines.begin() + 1, c.lines.end()}));
+    out += "];\n";
+  }
 
   out += "  __start -> ";
   dot_quoted(out, fl.states[fl.initial].name);
@@ -334,6 +451,19 @@ std::string to_dot(const flow_program& fl, const model& m) {
       arc(from.front(), e.target, e.label, &cluster);
     } else {
       for (const state_id s : from) arc(s, e.target, e.label, nullptr);
+    }
+  }
+  // A clock's note, tied by dotted lines to the states it starts, pauses, resumes and stops at;
+  // constraint=false keeps the states where the transitions put them.
+  for (const clock_note& c : m.clocks) {
+    for (const clock_link& l : c.links) {
+      out += "  ";
+      dot_quoted(out, "__clock_" + c.name);
+      out += " -> ";
+      dot_quoted(out, fl.states[l.state].name);
+      out += " [label=";
+      dot_quoted(out, l.what);
+      out += ", style=dotted, arrowhead=none, constraint=false];\n";
     }
   }
   out += "}\n";
@@ -441,6 +571,7 @@ std::string to_mermaid(const flow_program& fl, const model& m) {
     lines.insert(lines.end(), m.flow_timers.begin(), m.flow_timers.end());
     note("left", fl.initial, lines);
   }
+  for (const clock_note& c : m.clocks) note("left", c.anchor, c.lines);
   return out;
 }
 
@@ -448,7 +579,7 @@ std::string to_mermaid(const flow_program& fl, const model& m) {
 
 std::string to_graph(const rule_set& rules, flow_id flow, graph_format format) {
   const flow_program& fl = rules.flow(flow);  // throws std::out_of_range
-  const model m = build_model(fl);
+  const model m = build_model(rules, fl);
   return format == graph_format::dot ? to_dot(fl, m) : to_mermaid(fl, m);
 }
 
