@@ -3,13 +3,16 @@
 // A what-if before publishing: the inputs recorded in a store's audit trail (create, event,
 // advance, in words: flow, case and event names, data by name) are run again through a fresh
 // engine on the candidate rules, and each case's story (where it ended and since when, the
-// deadlines that fired, the alarms raised, the events refused) is compared with the story the
+// deadlines that fired, the alarms raised, the events refused, the warnings and ladder levels
+// its SLA clocks reached) is compared with the story the
 // trail recorded. The recorded side is read, not recomputed, so the rules that wrote the store
 // are not needed. The store is opened read-only and its chain is checked as it is read.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +32,19 @@ constexpr int exit_differs = 1;
 constexpr int exit_trouble = 2;
 constexpr int display_offset = 8 * 60;
 
+// What became of one SLA clock of a case: the warning and ladder levels it reached, and where
+// it was at the end (from the `clock` records: started, paused, resumed, stopped, warning,
+// breach with its level).
+struct clock_story {
+  std::string phase;  // the last of started, paused, resumed, stopped
+  timestamp phase_at = 0;
+  std::optional<timestamp> warned;
+  std::vector<std::pair<std::int64_t, timestamp>> levels;  // ladder levels reached, in order
+
+  std::int64_t level() const { return levels.empty() ? 0 : levels.back().first; }
+  friend bool operator==(const clock_story&, const clock_story&) = default;
+};
+
 // What happened to one case, as far as an analyst cares about the end of it.
 struct story {
   bool exists = false;
@@ -39,6 +55,7 @@ struct story {
   std::vector<std::string> deadlines;  // "timer at T"
   std::vector<std::string> alarms;     // "name at T"
   std::vector<std::string> refused;    // "event (reason) at T"
+  std::map<std::string, clock_story> clocks;  // by clock name
 };
 
 std::string when(timestamp t) { return format_timestamp(t, display_offset); }
@@ -88,6 +105,18 @@ class stories {
       s.since = at;
     } else if (type == "deadline") {
       of(c).deadlines.push_back(text_of(r, "timer") + " at " + when(at));
+    } else if (type == "clock") {
+      clock_story& k = of(c).clocks[text_of(r, "clock")];
+      const std::string what = text_of(r, "what");
+      if (what == "warning") {
+        k.warned = at;
+      } else if (what == "breach") {
+        const auto level = r.find("level");
+        k.levels.emplace_back(level != r.end() && level->is_number_integer() ? level->get<std::int64_t>() : 0, at);
+      } else {
+        k.phase = what;
+        k.phase_at = at;
+      }
     } else if (type == "alarm") {
       of(c).alarms.push_back(text_of(r, "name") + " at " + when(at));
     } else if ((type == "event" || type == "create") && text_of(r, "outcome") != "accepted") {
@@ -255,10 +284,69 @@ std::string list_words(const std::vector<std::string>& v) {
   return out;
 }
 
+// "breached, level 2 (warning at T1, level 1 at T2, level 2 at T3), stopped at T4".
+std::string clock_words(const clock_story* k) {
+  if (!k) return "not started";
+  std::string out = k->level() > 0 ? "breached, level " + std::to_string(k->level())
+                                   : (k->warned ? "warned, not breached" : "not breached");
+  std::string marks;
+  if (k->warned) marks = "warning at " + when(*k->warned);
+  for (const auto& [level, at] : k->levels)
+    marks += (marks.empty() ? "" : ", ") + ("level " + std::to_string(level)) + " at " + when(at);
+  if (!marks.empty()) out += " (" + marks + ")";
+  if (k->phase == "stopped") out += ", stopped at " + when(k->phase_at);
+  else if (k->phase == "paused") out += ", paused since " + when(k->phase_at);
+  else out += ", still running";
+  return out;
+}
+
+const clock_story* find_clock(const story& s, const std::string& name) {
+  const auto it = s.clocks.find(name);
+  return it == s.clocks.end() ? nullptr : &it->second;
+}
+
+// The clocks of either side, by name.
+std::vector<std::string> clock_names(const story& a, const story& b) {
+  std::vector<std::string> out;
+  for (const auto& [name, k] : a.clocks) out.push_back(name);
+  for (const auto& [name, k] : b.clocks)
+    if (!a.clocks.contains(name)) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Whether some clock reached another highest ladder level (0: none) on the two sides.
+bool levels_differ(const story& a, const story& b) {
+  for (const std::string& name : clock_names(a, b)) {
+    const clock_story* x = find_clock(a, name);
+    const clock_story* y = find_clock(b, name);
+    if ((x ? x->level() : 0) != (y ? y->level() : 0)) return true;
+  }
+  return false;
+}
+
+// "completion (维修时限)" with the candidate's label when its flow has the clock.
+std::string clock_label(const rule_set& rules, const std::string& flow, const std::string& name) {
+  if (const auto f = rules.find_flow(flow))
+    if (const auto c = rules.find_clock(*f, name); c && !rules.flow(*f).clocks[*c].label.empty())
+      return name + " (" + rules.flow(*f).clocks[*c].label + ")";
+  return name;
+}
+
+json clock_json(const clock_story& k) {
+  json marks = json::array();
+  for (const auto& [level, at] : k.levels) marks.push_back({{"level", level}, {"at", when(at)}});
+  const std::string phase = k.phase == "stopped" || k.phase == "paused" ? k.phase : std::string("running");
+  return {{"level", k.level()}, {"warned", k.warned ? json(when(*k.warned)) : json(nullptr)}, {"breaches", marks},
+          {"phase", phase}, {"since", when(k.phase_at)}};
+}
+
 json story_json(const rule_set& rules, const story& s) {
   if (!s.exists) return nullptr;
+  json clocks = json::object();
+  for (const auto& [name, k] : s.clocks) clocks[name] = clock_json(k);
   json j = {{"state", s.state}, {"since", when(s.since)}, {"closed", is_final(rules, s)},
-            {"deadlines", s.deadlines}, {"alarms", s.alarms}, {"refused", s.refused}};
+            {"deadlines", s.deadlines}, {"alarms", s.alarms}, {"refused", s.refused}, {"clocks", clocks}};
   if (is_final(rules, s)) j["time_to_close"] = format_duration(s.since - s.created);
   return j;
 }
@@ -321,7 +409,7 @@ int run_replay(const args& a) {
   std::vector<std::string> names = recorded.names();
   for (const std::string& n : candidate.names())
     if (!recorded.find(n)) names.push_back(n);
-  std::size_t cases = 0, end_differently = 0, differ = 0;
+  std::size_t cases = 0, end_differently = 0, differ = 0, clock_levels = 0;
   std::string out;
   story none;
   for (const std::string& name : names) {
@@ -332,10 +420,12 @@ int run_replay(const args& a) {
     if (!was->exists && !now->exists && was->refused == now->refused) continue;
     ++cases;
     const bool ends = was->exists != now->exists || was->state != now->state || was->since != now->since;
-    const bool other = was->deadlines != now->deadlines || was->alarms != now->alarms || was->refused != now->refused;
+    const bool other = was->deadlines != now->deadlines || was->alarms != now->alarms ||
+                       was->refused != now->refused || was->clocks != now->clocks;
     if (!ends && !other) continue;
     ++differ;
     if (ends) ++end_differently;
+    if (levels_differ(*was, *now)) ++clock_levels;
     const std::string flow = was->exists ? was->flow : now->flow;
     if (as_json) {
       json j = {{"case", name}, {"flow", flow}, {"ends_differently", ends},
@@ -362,14 +452,23 @@ int run_replay(const args& a) {
       out += "  alarms raised: " + list_words(was->alarms) + " -> " + list_words(now->alarms) + "\n";
     if (was->refused != now->refused)
       out += "  events refused: " + list_words(was->refused) + " -> " + list_words(now->refused) + "\n";
+    for (const std::string& clock : clock_names(*was, *now)) {
+      const std::string a = clock_words(find_clock(*was, clock)), b = clock_words(find_clock(*now, clock));
+      if (a != b) out += "  clock " + clock_label(*rules, flow, clock) + ": " + a + " -> " + b + "\n";
+    }
   }
   const std::string summary = std::to_string(cases) + (cases == 1 ? " case, " : " cases, ") +
                               std::to_string(end_differently) + (end_differently == 1 ? " ends" : " end") +
                               " differently, " + std::to_string(differ - end_differently) +
-                              " differ only on the way";
+                              " differ only on the way" +
+                              (clock_levels == 0 ? std::string()
+                                                 : ", " + std::to_string(clock_levels) +
+                                                       (clock_levels == 1 ? " reaches" : " reach") +
+                                                       " another SLA clock level");
   if (as_json) {
     out += json{{"summary", {{"cases", cases}, {"end_differently", end_differently},
-                             {"differ_on_the_way", differ - end_differently}}}}
+                             {"differ_on_the_way", differ - end_differently},
+                             {"clock_levels_differ", clock_levels}}}}
                .dump() +
            "\n";
   } else {
