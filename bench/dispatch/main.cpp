@@ -3,9 +3,13 @@
 //   (a) one case, 10,000,000 events of a 9-event cycle;
 //   (b) 1,000,000 live cases, case i pre-advanced by hash(i) % 9 events, then 9 round-robin
 //       rounds over all cases;
-//   (c) bytes per live case: RSS growth over creating the cases, divided by their number.
-// Prints ns/event and the ratios crmflow/MSM; exits 1 if the implementations disagree on final
-// states or counters, 2 if the rules do not load. `--quick` runs a small version for CI.
+//   (c) bytes per live case: RSS growth over creating the cases, divided by their number;
+//   (d) when built with Qt 6 SCXML (dispatch_qt.cpp): flow.scxml loaded at run time, (a) and
+//       (b) on fewer events and instances (the event loop is pumped per event), memory per
+//       instance; otherwise one line saying it is skipped.
+// Prints ns/event and the ratios crmflow/MSM and Qt/crmflow; exits 1 if the implementations
+// disagree on final states or counters, 2 if the rules (or flow.scxml) do not load. `--quick`
+// runs a small version for CI.
 #include <malloc.h>
 
 #include <cstdio>
@@ -17,6 +21,9 @@
 
 #include "../common/bench_util.hpp"
 #include "dispatch_bench.hpp"
+#if CRMFLOW_BENCH_QT
+#include "dispatch_qt.hpp"
+#endif
 
 namespace {
 
@@ -315,6 +322,51 @@ int main(int argc, char** argv) {
               "anonymous: no name)\n",
               per(crm_rss), estimate, fields, timers);
   std::printf("    target: <= 64 + field values = %zu bytes\n", 64 + 8 * fields);
+
+  // (d) Qt 6 SCXML.
+#if CRMFLOW_BENCH_QT
+  {
+    const std::uint64_t qt_events = quick ? 20'000 : 200'000;
+    const std::uint32_t qt_instances = quick ? 1'000 : 10'000;
+    const qt_result qt = run_qt(CRMFLOW_BENCH_DIR "/flow.scxml", steps.data(), qt_events, qt_instances,
+                                pre.data(), rounds, reps);
+    if (!qt.error.empty()) {
+      std::fprintf(stderr, "bench_dispatch: bench/dispatch/flow.scxml: %s\n", qt.error.c_str());
+      return 2;
+    }
+    // Expected results from the switch on the same sizes; crmflow on the same instances.
+    const single_result sw_qa = run_switch_single(steps.data(), qt_events);
+    std::uint64_t unused = 0;
+    const many_result sw_qb = run_switch_many(steps.data(), qt_instances, pre.data(), rounds, unused);
+    const many_result crm_qb = run_crmflow_many(cf, steps.data(), qt_instances, pre.data(), rounds, unused);
+    check_single("qt", qt.single, sw_qa, qt_events);
+    check_many("qt", qt.many, sw_qb);
+    check_many("crmflow", crm_qb, sw_qb);
+    const double n_qb = static_cast<double>(qt_instances) * rounds;
+    const double qa = ns(qt.single.seconds, static_cast<double>(qt_events)), qb = ns(qt.many.seconds, n_qb);
+    const double crm_qb_ns = ns(crm_qb.seconds, n_qb);
+    std::printf("(d) Qt %s SCXML: bench/dispatch/flow.scxml via QScxmlStateMachine::fromFile, null data model, "
+                "actions counted through connectToEvent, QCoreApplication::processEvents() after every event\n",
+                qt.qt_version.c_str());
+    std::printf("    one instance, %llu events:\n", static_cast<unsigned long long>(qt_events));
+    std::printf("    qt       %7.0f ns/event\n", qa);
+    std::printf("    ratio qt/crmflow = %.0f against (a) (target >= 100)\n", qa / a_crm);
+    std::printf("    %u instances, pre-advanced by hash(i) %% 9, %d round-robin rounds (%.0f events):\n",
+                qt_instances, rounds, n_qb);
+    std::printf("    qt       %7.0f ns/event\n    crmflow  %7.2f ns/event (the same %u cases)\n", qb, crm_qb_ns,
+                qt_instances);
+    std::printf("    ratio qt/crmflow = %.0f on the same cases (target >= 100), %.0f against (b)\n", qb / crm_qb_ns,
+                qb / b_crm);
+    std::printf("    bytes per live instance over creating %u: RSS growth %.0f, malloc'd %.0f "
+                "(fromFile + start: %.0f us each); crmflow %.1f in (c)\n",
+                qt_instances, static_cast<double>(qt.rss_growth) / qt_instances,
+                static_cast<double>(qt.heap_growth) / qt_instances, qt.create_seconds * 1e6 / qt_instances,
+                per(crm_rss));
+  }
+#else
+  std::printf("(d) Qt SCXML: skipped: Qt 6 SCXML was not found when this build was configured "
+              "(Debian: apt-get install qt6-scxml-dev, then re-run cmake)\n");
+#endif
 
   if (failures) {
     std::printf("checks: %d FAILED\n", failures);
