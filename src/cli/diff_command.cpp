@@ -139,6 +139,7 @@ std::string clock_limit_text(const rule_set& rules, const flow_program& fl, cons
   std::string out;
   if (c.limit_field != no_id16) {
     out = "the duration in field " + fl.fields[c.limit_field].name;
+    if (c.business) out += " counted in business time";  // `business: true`
   } else if (c.business) {
     if (c.limit % hours_ms == 0) out = std::to_string(c.limit / hours_ms) + " business hours";
     else if (c.limit % minutes_ms == 0) out = std::to_string(c.limit / minutes_ms) + " business minutes";

@@ -182,6 +182,7 @@ std::string clock_limit(const rule_set& rules, const flow_program& fl, const det
   std::string out;
   if (c.limit_field != no_id16) {
     out = "field " + fl.fields[c.limit_field].name;
+    if (c.business) out += " (business time)";  // `business: true`
   } else if (c.business) {
     const bool hours = c.limit % hours_ms == 0;
     const std::int64_t n = c.limit / (hours ? hours_ms : minutes_ms);
