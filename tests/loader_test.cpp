@@ -784,6 +784,35 @@ BOOST_AUTO_TEST_CASE(bundled_report_section_resolves_to_ids) {
   BOOST_TEST(s.repeated_problem_alarms == std::vector<std::string>{"repeated_problem"});
 }
 
+BOOST_AUTO_TEST_CASE(loyalty_names_an_enum_field_and_splits_its_values) {
+  const std::string flow = R"(flows:
+  v:
+    fields:
+      recommend: {type: enum, values: [not_asked, yes, maybe, no], default: not_asked}
+      note: {type: string}
+    initial: a
+    states:
+      a: {final: true}
+report:
+)";
+  const load_result ok = load_rules_from_sources(
+      {{"k.yaml", flow + "  loyalty: {flow: v, field: recommend, loyal: [yes], not_loyal: [maybe, no]}\n"}});
+  BOOST_TEST_REQUIRE(ok.ok(), show(ok.diagnostics));
+  const kpi_loyalty& l = *ok.rules->report()->loyalty;
+  BOOST_TEST(l.field == *ok.rules->find_field(0, "recommend"));
+  BOOST_TEST(l.loyal == std::vector<raw_value>{1});
+  BOOST_TEST(l.not_loyal == (std::vector<raw_value>{2, 3}));
+  const load_result bad = load_rules_from_sources(
+      {{"k.yaml", flow + "  loyalty: {flow: v, field: recommend, loyal: [yes, si], not_loyal: [no, yes]}\n"}});
+  BOOST_TEST(show(bad.diagnostics) ==
+             "k.yaml:10:53: error: 'si' is not a value of field 'recommend' (expected one of: not_asked, yes, maybe, no)\n"
+             "k.yaml:10:74: error: 'yes' is listed twice in 'loyalty' of 'report' (under 'loyal' and 'not_loyal')\n");
+  const load_result text = load_rules_from_sources(
+      {{"k.yaml", flow + "  loyalty: {flow: v, field: note, loyal: [yes], not_loyal: [no]}\n"}});
+  BOOST_TEST(show(text.diagnostics) ==
+             "k.yaml:10:29: error: 'field' of 'loyalty' of 'report': field 'note' must be of type enum\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_second_report_section_is_an_error_naming_the_first) {
   const load_result r = load_rules_from_sources(
       {{"a.yaml", "report:\n  label: A\n"}, {"b.yaml", "report:\n  label: B\n"}});

@@ -19,7 +19,7 @@ struct kpi_targets {
   std::optional<double> on_time_rate;        // 投诉处理及时率, per step and per unit: at least
   std::optional<double> complaint_rate_max;  // 投诉率: at most
   std::optional<double> satisfaction_min;    // 满意度: at least
-  std::optional<double> loyalty_min;         // 忠诚度: at least (no figure is computed yet)
+  std::optional<double> loyalty_min;         // 忠诚度: at least (measured by `loyalty`)
   std::optional<double> revisit_rate;        // 回访率, per revisit kind: at least
   std::optional<double> monthly_coverage;    // 月度回访覆盖率: at least
 };
@@ -81,6 +81,16 @@ struct kpi_complaints {
   std::int64_t repeated_min = 2;
 };
 
+// Loyalty (忠诚度): an enum field of a flow (for example the visit's "would you recommend us"
+// answer); among cases whose field ends in `loyal` or `not_loyal`, the share in `loyal`. Other
+// values (not asked) count in neither.
+struct kpi_loyalty {
+  flow_id flow = 0;
+  field_id field = no_id16;
+  std::vector<raw_value> loyal;
+  std::vector<raw_value> not_loyal;
+};
+
 // A flow whose back-office unit (后厂) is held in a string field.
 struct kpi_unit_field {
   flow_id flow = 0;
@@ -98,6 +108,7 @@ struct report_spec {
   std::vector<kpi_step> steps;         // at most 64
   std::vector<kpi_revisit> revisits;   // at most 64
   std::optional<kpi_coverage> coverage;
+  std::optional<kpi_loyalty> loyalty;
   std::vector<std::string> repeated_problem_alarms;  // 报警原则 alarms (most repeated problems)
 };
 

@@ -342,7 +342,10 @@ report_doc build(const rule_set& rules, const report_spec& spec, const report_fi
       rate_headline("满意度", fig.satisfied, fig.with_result, tg.satisfaction_min,
                     "满意及基本满意 " + std::to_string(fig.satisfied) + " / 有回访结果 " + std::to_string(fig.with_result));
   }
-  if (tg.loyalty_min)
+  if (spec.loyalty)
+    rate_headline("忠诚度", fig.loyal, fig.loyalty_answers, tg.loyalty_min,
+                  "愿意推荐 " + std::to_string(fig.loyal) + " / 有回答 " + std::to_string(fig.loyalty_answers));
+  else if (tg.loyalty_min)
     d.kpis.push_back({"忠诚度", "—", "≥ " + format_target(*tg.loyalty_min), verdict::no_data, "流程未记录忠诚度"});
   for (std::size_t k = 0; k < spec.revisits.size(); ++k) {
     const revisit_count& r = fig.revisits[k];

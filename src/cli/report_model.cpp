@@ -4,6 +4,7 @@
 #include "cli/report_model.hpp"
 
 #include <algorithm>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -351,6 +352,16 @@ void report_observer::finish(const engine& e) {
         if (ci.late & (std::uint64_t{1} << k)) ++fig_.revisits[k].overdue;
         else ++fig_.revisits[k].waiting;
       }
+    if (spec_.loyalty && e.case_flow(c) == spec_.loyalty->flow) {
+      const kpi_loyalty& l = *spec_.loyalty;
+      const raw_value v = e.field(c, l.field);
+      if (std::find(l.loyal.begin(), l.loyal.end(), v) != l.loyal.end()) {
+        ++fig_.loyal;
+        ++fig_.loyalty_answers;
+      } else if (std::find(l.not_loyal.begin(), l.not_loyal.end(), v) != l.not_loyal.end()) {
+        ++fig_.loyalty_answers;
+      }
+    }
     if (!spec_.complaints) continue;
     const kpi_complaints& k = *spec_.complaints;
     if (e.case_flow(c) != k.flow) continue;

@@ -71,6 +71,8 @@ struct report_figures {
   std::map<std::int64_t, std::uint64_t> escalations;          // by level (1 = first escalation)
   std::uint64_t satisfied = 0;                                // last revisit result satisfied
   std::uint64_t with_result = 0;                              // cases with a revisit result
+  std::uint64_t loyal = 0;                                    // loyalty: cases answering loyal
+  std::uint64_t loyalty_answers = 0;                          // ... loyal or not loyal
   std::vector<complaint_row> complaints;                      // every complaint received, in order
   // (category, place) -> cases for which a repeated-problem alarm was raised
   std::map<std::pair<std::string, std::string>, std::uint64_t> alarmed_problems;

@@ -36,7 +36,7 @@ class report_walker {
     const std::size_t errors_before = diags_.size();
     keys k = read_keys(map, "'report'",
                        {"label", "customers", "targets", "complaints", "units", "unassigned",
-                        "steps", "revisits", "coverage", "repeated_problem_alarms"});
+                        "steps", "revisits", "coverage", "loyalty", "repeated_problem_alarms"});
     if (const ynode* n = k.get("label"); n && expect(*n, ynode_kind::scalar, "'label' of 'report'"))
       spec.label = n->text;
     if (const ynode* n = k.get("unassigned");
@@ -49,6 +49,7 @@ class report_walker {
     if (const ynode* n = k.get("steps")) steps(*n, spec);
     if (const ynode* n = k.get("revisits")) revisits(*n, spec);
     if (const ynode* n = k.get("coverage")) coverage(*n, spec);
+    if (const ynode* n = k.get("loyalty")) loyalty(*n, spec);
     if (const ynode* n = k.get("repeated_problem_alarms")) {
       if (expect(*n, ynode_kind::sequence, "'repeated_problem_alarms'"))
         for (const ynode& item : n->items)
@@ -280,6 +281,48 @@ class report_walker {
         c.repeated_min = v;
     }
     spec.complaints = std::move(c);
+  }
+
+  void loyalty(const ynode& n, report_spec& spec) {
+    const std::string where = "'loyalty' of 'report'";
+    if (!expect(n, ynode_kind::map, where)) return;
+    keys k = read_keys(n, where, {"flow", "field", "loyal", "not_loyal"});
+    const ynode* fn = required(k, n, "flow", where);
+    const ynode* fld = required(k, n, "field", where);
+    const ynode* yes = required(k, n, "loyal", where);
+    const ynode* no = required(k, n, "not_loyal", where);
+    if (!fn) return;
+    bool skipped = false;
+    const flow_program* f = flow(*fn, "'flow' of " + where, skipped);
+    if (!f || !fld) return;
+    kpi_loyalty l;
+    l.flow = id_of(flows_, f);
+    const std::optional<field_id> id = field(*f, *fld, "'field' of " + where, value_type::enumeration);
+    if (!id) return;
+    l.field = *id;
+    const auto& values = f->enums[f->fields[l.field].enum_index].values;
+    auto read_values = [&](const ynode* list, const char* key, std::vector<raw_value>& out) {
+      if (!list || !expect(*list, ynode_kind::sequence, "'" + std::string(key) + "' of " + where)) return;
+      for (const ynode& item : list->items) {
+        if (!expect(item, ynode_kind::scalar, "an entry of '" + std::string(key) + "'")) continue;
+        const auto it = std::find(values.begin(), values.end(), item.text);
+        if (it == values.end()) {
+          error(item, "'" + item.text + "' is not a value of field '" + f->fields[l.field].name +
+                          "' (expected one of: " + join(values) + ")");
+          continue;
+        }
+        const auto v = static_cast<raw_value>(it - values.begin());
+        if (std::find(l.loyal.begin(), l.loyal.end(), v) != l.loyal.end() ||
+            std::find(l.not_loyal.begin(), l.not_loyal.end(), v) != l.not_loyal.end()) {
+          error(item, "'" + item.text + "' is listed twice in " + where + " (under 'loyal' and 'not_loyal')");
+          continue;
+        }
+        out.push_back(v);
+      }
+    };
+    read_values(yes, "loyal", l.loyal);
+    read_values(no, "not_loyal", l.not_loyal);
+    spec.loyalty = std::move(l);
   }
 
   void units(const ynode& n, report_spec& spec) {
