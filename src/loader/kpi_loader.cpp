@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "loader/map_keys.hpp"
+
 namespace crmflow::loader {
 namespace {
 
@@ -61,14 +63,7 @@ class report_walker {
   }
 
  private:
-  struct keys {
-    std::vector<std::pair<std::string, const ynode*>> found;
-    const ynode* get(std::string_view name) const {
-      for (const auto& [k, v] : found)
-        if (k == name) return v;
-      return nullptr;
-    }
-  };
+  using keys = map_keys;
 
   void error(const ynode& at, std::string message) {
     diags_.push_back({severity::error, file_, at.line, at.column, std::move(message)});
@@ -82,31 +77,7 @@ class report_walker {
 
   keys read_keys(const ynode& map, const std::string& where,
                  std::initializer_list<std::string_view> allowed) {
-    keys out;
-    std::string allowed_list;
-    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
-    std::vector<const ynode*> key_nodes;
-    for (const auto& [k, v] : map.entries) {
-      if (!k.is_scalar()) {
-        error(k, "expected a key name in " + where + ", found " + describe(k.kind));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
-        error(k, "unknown key '" + k.text + "' in " + where + " (expected one of: " +
-                     allowed_list + ")");
-        continue;
-      }
-      auto dup = std::find_if(key_nodes.begin(), key_nodes.end(),
-                              [&](const ynode* n) { return n->text == k.text; });
-      if (dup != key_nodes.end()) {
-        error(k, "duplicate key '" + k.text + "' in " + where + " (first at line " +
-                     std::to_string((*dup)->line) + ")");
-        continue;
-      }
-      out.found.emplace_back(k.text, &v);
-      key_nodes.push_back(&k);
-    }
-    return out;
+    return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
 
   // A required key of an entry; reports it missing at the entry.

@@ -20,6 +20,7 @@
 #include "loader/duration_text.hpp"
 #include "loader/expr_compiler.hpp"
 #include "loader/kpi_loader.hpp"
+#include "loader/map_keys.hpp"
 #include "loader/migration_loader.hpp"
 #include "loader/seeded_load.hpp"
 #include "loader/optimize.hpp"
@@ -83,21 +84,7 @@ std::string months_not_a_duration(std::string_view text) {
 }
 
 // The keys found in a map node, after checking them against what is allowed there.
-struct keys {
-  std::vector<std::pair<std::string, const ynode*>> found;  // value nodes, first occurrences
-  std::vector<std::pair<std::string, const ynode*>> key_nodes;
-
-  const ynode* get(std::string_view name) const {
-    for (const auto& [k, v] : found)
-      if (k == name) return v;
-    return nullptr;
-  }
-  const ynode* key(std::string_view name) const {
-    for (const auto& [k, v] : key_nodes)
-      if (k == name) return v;
-    return nullptr;
-  }
-};
+using keys = map_keys;
 
 // Global state of one load: flow names across files, the shared literal pool.
 struct set_state {
@@ -186,28 +173,7 @@ class file_loader {
   // Checks a map's keys against `allowed`; reports unknown, duplicate and non-name keys.
   keys read_keys(const ynode& map, std::string_view where,
                  std::initializer_list<std::string_view> allowed) {
-    keys out;
-    std::string allowed_list;
-    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
-    for (const auto& [k, v] : map.entries) {
-      if (!k.is_scalar()) {
-        error(k, "expected a key name in " + std::string(where) + ", found " + describe(k.kind));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
-        error(k, "unknown key '" + k.text + "' in " + std::string(where) + " (expected one of: " +
-                     allowed_list + ")");
-        continue;
-      }
-      if (const ynode* first = out.key(k.text)) {
-        error(k, "duplicate key '" + k.text + "' in " + std::string(where) +
-                     " (first at line " + std::to_string(first->line) + ")");
-        continue;
-      }
-      out.found.emplace_back(k.text, &v);
-      out.key_nodes.emplace_back(k.text, &k);
-    }
-    return out;
+    return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
 
   // Walks a map of names (states, events, ...): checks each name and reports duplicates, then

@@ -11,6 +11,7 @@
 
 #include "crmflow/rule_set.hpp"
 #include "loader/expr_compiler.hpp"
+#include "loader/map_keys.hpp"
 
 namespace crmflow::loader {
 namespace {
@@ -44,35 +45,10 @@ class walker {
   }
   rules_position pos(const ynode& at) const { return {file_, at.line, at.column}; }
 
-  struct keys {
-    std::vector<std::pair<std::string, const ynode*>> found;
-    const ynode* get(std::string_view name) const {
-      for (const auto& [k, v] : found)
-        if (k == name) return v;
-      return nullptr;
-    }
-  };
+  using keys = map_keys;
 
   keys read_keys(const ynode& map, std::string_view where, std::initializer_list<std::string_view> allowed) {
-    keys out;
-    std::string allowed_list;
-    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
-    for (const auto& [k, v] : map.entries) {
-      if (!k.is_scalar()) {
-        error(k, "expected a key name in " + std::string(where) + ", found " + describe(k.kind));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
-        error(k, "unknown key '" + k.text + "' in " + std::string(where) + " (expected one of: " + allowed_list + ")");
-        continue;
-      }
-      if (out.get(k.text)) {
-        error(k, "duplicate key '" + k.text + "' in " + std::string(where));
-        continue;
-      }
-      out.found.emplace_back(k.text, &v);
-    }
-    return out;
+    return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
 
   const std::string& file_;

@@ -29,6 +29,7 @@
 #include "crmflow/rule_set.hpp"
 #include "crmflow/time.hpp"
 #include "loader/expr_compiler.hpp"
+#include "loader/map_keys.hpp"
 
 namespace crmflow::loader {
 namespace {
@@ -200,20 +201,7 @@ class table_walker {
   }
 
  private:
-  struct keys {
-    std::vector<std::pair<std::string, const ynode*>> found;
-    std::vector<const ynode*> key_nodes;
-    const ynode* get(std::string_view name) const {
-      for (const auto& [k, v] : found)
-        if (k == name) return v;
-      return nullptr;
-    }
-    const ynode* key(std::string_view name) const {
-      for (const ynode* k : key_nodes)
-        if (k->text == name) return k;
-      return nullptr;
-    }
-  };
+  using keys = map_keys;
 
   void error_at(const std::string& file, int line, int column, std::string message) {
     diagnostic d{severity::error, file, line, column, std::move(message)};
@@ -236,30 +224,7 @@ class table_walker {
 
   keys read_keys(const ynode& map, const std::string& where,
                  std::initializer_list<std::string_view> allowed) {
-    keys out;
-    std::string allowed_list;
-    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
-    for (const auto& [k, v] : map.entries) {
-      if (!k.is_scalar()) {
-        error(k, "expected a key name in " + where + ", found " + describe(k.kind));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
-        error(k, "unknown key '" + k.text + "' in " + where + " (expected one of: " +
-                     allowed_list + ")");
-        continue;
-      }
-      auto dup = std::find_if(out.key_nodes.begin(), out.key_nodes.end(),
-                              [&](const ynode* n) { return n->text == k.text; });
-      if (dup != out.key_nodes.end()) {
-        error(k, "duplicate key '" + k.text + "' in " + where + " (first at line " +
-                     std::to_string((*dup)->line) + ")");
-        continue;
-      }
-      out.found.emplace_back(k.text, &v);
-      out.key_nodes.push_back(&k);
-    }
-    return out;
+    return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
 
   // `inputs:` or `outputs:`: a list of distinct field names.

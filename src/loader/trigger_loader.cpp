@@ -13,6 +13,7 @@
 
 #include "crmflow/rule_set.hpp"
 #include "loader/expr_compiler.hpp"
+#include "loader/map_keys.hpp"
 #include "loader/template_compiler.hpp"
 
 namespace crmflow::loader {
@@ -72,14 +73,7 @@ class trigger_walker {
   std::vector<trigger_def> take() { return std::move(out_); }
 
  private:
-  struct keys {
-    std::vector<std::pair<std::string, const ynode*>> found;
-    const ynode* get(std::string_view name) const {
-      for (const auto& [k, v] : found)
-        if (k == name) return v;
-      return nullptr;
-    }
-  };
+  using keys = map_keys;
 
   void error_at(int line, int column, std::string message) {
     diags_.push_back({severity::error, file_, line, column, std::move(message)});
@@ -107,31 +101,7 @@ class trigger_walker {
 
   keys read_keys(const ynode& map, const std::string& where,
                  std::initializer_list<std::string_view> allowed) {
-    keys out;
-    std::string allowed_list;
-    for (auto a : allowed) allowed_list += (allowed_list.empty() ? "" : ", ") + std::string(a);
-    std::vector<const ynode*> key_nodes;
-    for (const auto& [k, v] : map.entries) {
-      if (!k.is_scalar()) {
-        error(k, "expected a key name in " + where + ", found " + describe(k.kind));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), k.text) == allowed.end()) {
-        error(k, "unknown key '" + k.text + "' in " + where + " (expected one of: " +
-                     allowed_list + ")");
-        continue;
-      }
-      auto dup = std::find_if(key_nodes.begin(), key_nodes.end(),
-                              [&](const ynode* n) { return n->text == k.text; });
-      if (dup != key_nodes.end()) {
-        error(k, "duplicate key '" + k.text + "' in " + where + " (first at line " +
-                     std::to_string((*dup)->line) + ")");
-        continue;
-      }
-      out.found.emplace_back(k.text, &v);
-      key_nodes.push_back(&k);
-    }
-    return out;
+    return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
 
   // A name, or a list of names: `event: classify` or `event: [classify, reclassify_major]`.
