@@ -93,6 +93,17 @@ const char* const busy = R"(triggers:
     alarm: {name: busy_classified, message: "{state}"}
 )";
 
+// "The same customer complains K times within W": the key is the customer, no distinct.
+const char* const same_customer = R"(triggers:
+  same_customer:
+    on: {flow: complaint, event: classify}
+    key: customer
+    count: 3
+    window: 30d
+    cooldown: 30d
+    alarm: {name: frequent_complainer, to: customer_centre, message: "{customer} 30天内第3次投诉 {case}"}
+)";
+
 constexpr timestamp T = 1'772'000'000'000;  // 2026-02-25, any instant will do
 
 // Every record as one line: "<what> <case> <text> @R+<offset from T>".
@@ -259,6 +270,27 @@ BOOST_AUTO_TEST_CASE(window_edges_through_the_engine) {
   BOOST_TEST(w.eng.find_case("same_problem-1").has_value());
   BOOST_TEST(w.eng.find_case("same_problem-2").has_value());
   BOOST_TEST(w.text("same_problem-2", "place") == "2号楼");
+}
+
+BOOST_AUTO_TEST_CASE(the_same_customer_three_times_within_a_month_at_its_edges) {
+  world w(same_customer);
+  // 王 about three different problems: the third within 30 days (minus 1 ms) raises it; 李's
+  // third comes exactly 30 days after the first, which has left the window.
+  w.classify("W-1", T, "电梯故障", "7号楼", "王");
+  w.classify("L-1", T, "噪音扰民", "1号楼", "李");
+  w.classify("W-2", T + 1 * d, "漏水渗水", "3号楼", "王");
+  w.classify("L-2", T + 1 * d, "噪音扰民", "1号楼", "李");
+  w.tr.take();
+  w.classify("W-3", T + 30 * d - 1, "停车管理", "7号楼", "王");
+  w.classify("L-3", T + 30 * d, "噪音扰民", "1号楼", "李");
+  BOOST_TEST(w.only("alarm") ==
+             (lines{"alarm W-3 frequent_complainer [customer_centre] 王 30天内第3次投诉 W-3 @R+29d23h59m59s999ms"}));
+  // 李 again at once: L-2, L-3, L-4 are in the window.
+  w.classify("L-4", T + 30 * d, "噪音扰民", "1号楼", "李");
+  BOOST_TEST(w.only("alarm") == (lines{"alarm L-4 frequent_complainer [customer_centre] 李 30天内第3次投诉 L-4 @R+30d"}));
+  // 王's fourth: W-2, W-3 and W-4 are in the window, but the cool-down holds the alarm back.
+  w.classify("W-4", T + 30 * d + 1 * h, "电梯故障", "7号楼", "王");
+  BOOST_TEST(w.only("alarm").empty());
 }
 
 BOOST_AUTO_TEST_CASE(cooldown_edges_through_the_engine) {
