@@ -230,7 +230,7 @@ void timeline_writer::on_rejected(const engine& e, const rejection_record& r) {
 void timeline_writer::on_clock(const engine& e, const clock_record& r) {
   std::string& b = begin(r.at, e.case_name(r.id), "clock");
   key("clock");
-  append_json_string(b, e.rules().flow(r.flow).clocks[r.clock].name);
+  append_json_string(b, e.rules_of(r.id).flow(r.flow).clocks[r.clock].name);
   key("what");
   append_json_string(b, to_string(r.what));
   if (r.what == clock_event::breach) {

@@ -69,7 +69,7 @@ class audit_observer final : public observer {
                e.rules_of(r.id).flow(r.flow).timers[r.timer].name);
   }
   void on_clock(const engine& e, const clock_record& r) override {
-    const auto& fl = e.rules().flow(r.flow);
+    const auto& fl = e.rules_of(r.id).flow(r.flow);
     if (r.what == clock_event::breach)
       log_->info("{} case={} clock {} breach level={} elapsed={}ms paused={}ms limit={}ms", at(r.at, e),
                  who(r.id, e), fl.clocks[r.clock].name, r.level, r.elapsed, r.paused, r.limit);

@@ -237,7 +237,7 @@ void audit_recorder::on_clock(const engine& e, const clock_record& r) {
   if (next_) next_->on_clock(e, r);
   if (!recording_) return;
   object o = about_case(*this, e, "clock", r.at, r.id, r.flow);
-  o.str("clock", e.rules().flow(r.flow).clocks[r.clock].name).str("what", to_string(r.what));
+  o.str("clock", e.rules_of(r.id).flow(r.flow).clocks[r.clock].name).str("what", to_string(r.what));
   if (r.what == clock_event::breach) o.num("level", r.level);
   o.str("elapsed", format_duration(r.elapsed)).str("paused", format_duration(r.paused)).str("limit", format_duration(r.limit));
   records_.push_back(o.text());
