@@ -2,11 +2,14 @@
 // the SQLite store, every input journaled before it is applied.
 //   (1) events/second without group commit (one commit per input) and with group commit (one
 //       per 1,000 inputs, as `crmflow simulate --store` does by default), at sync_mode::full
-//       (the default: fsync per commit) and sync_mode::normal. Beside it, in the same run, the
-//       raw SQLite ceiling: the very records crmflow journaled (read back from its store),
-//       INSERTed by hand into the same table shape, WAL mode, same locking and sync settings,
-//       one transaction per batch, with none of crmflow's work (no encoding, no checksum, no
-//       engine). Target: >= 50% of the ceiling with group commit.
+//       (the default: fsync per commit) and sync_mode::normal, with the journal alone
+//       (durable_options::audit_trail off) and with the audit trail (the default: each input's
+//       transitions and actions as hash-chained JSON rows in the same commit). Beside each, in
+//       the same run, the raw SQLite ceiling: the very rows crmflow wrote (journal records, and
+//       audit rows when on, read back from its store), INSERTed by hand into tables of the same
+//       shape, WAL mode, same locking and sync settings, one transaction per batch, with none of
+//       crmflow's work (no encoding, no checksum, no hashing, no engine). Target: >= 50% of
+//       the ceiling with group commit.
 //   (2) recovery: 1,000,000 named complaint cases (created, classified, assigned: 3,000,000
 //       journal records), a snapshot, then 1,000 more records; durable_engine::open timed from
 //       store open to a ready engine. Baseline: reading the same snapshot blob and journal tail
@@ -200,7 +203,7 @@ crmflow::engine_options quiet_options() {
 }
 
 std::unique_ptr<crmflow::durable_engine> open_durable(const world& w, const fs::path& db, crmflow::sync_mode sync,
-                                                      std::uint64_t snapshot_every) {
+                                                      std::uint64_t snapshot_every, bool audit = true) {
   crmflow::sqlite_store_options so;
   so.sync = sync;
   crmflow::open_store_result s = crmflow::open_sqlite_store(db, so);
@@ -210,6 +213,7 @@ std::unique_ptr<crmflow::durable_engine> open_durable(const world& w, const fs::
   }
   crmflow::durable_options d;
   d.snapshot_every = snapshot_every;
+  d.audit_trail = audit;
   crmflow::open_durable_result r = crmflow::durable_engine::open(w.rules, std::move(s.store), quiet_options(), d);
   if (!r.status) {
     std::fprintf(stderr, "bench_durable: %s\n", r.status.message().c_str());
@@ -221,12 +225,13 @@ std::unique_ptr<crmflow::durable_engine> open_durable(const world& w, const fs::
 // ---- (1) throughput ------------------------------------------------------------------------------
 
 // Runs the first `n` steps of the workload through a fresh durable engine, committing every
-// `batch` inputs (1: no group commit, each call commits itself). Returns seconds; fills
-// `journal` with the records written when asked.
+// `batch` inputs (1: no group commit, each call commits itself), with or without the audit
+// trail. Returns seconds; fills `journal` (and `audit`) with the rows written when asked.
 double run_crmflow(const world& w, const std::vector<step>& work, std::size_t n, crmflow::sync_mode sync,
-                   std::size_t batch, std::vector<crmflow::journal_record>* journal) {
+                   std::size_t batch, bool audit_trail, std::vector<crmflow::journal_record>* journal,
+                   std::vector<crmflow::audit_entry>* audit = nullptr) {
   const fs::path db = fresh_db("durable.db");
-  std::unique_ptr<crmflow::durable_engine> d = open_durable(w, db, sync, 0);
+  std::unique_ptr<crmflow::durable_engine> d = open_durable(w, db, sync, 0, audit_trail);
   inputs in(w, [&](const std::string& t) { return d->intern(t); });
   std::uint64_t refused = 0, unacknowledged = 0;
   const auto t0 = bench_clock::now();
@@ -258,6 +263,14 @@ double run_crmflow(const world& w, const std::vector<step>& work, std::size_t n,
     });
     check(st.ok() && journal->size() == n, "journal reads back");
   }
+  if (audit) {
+    audit->clear();
+    const crmflow::store_status st = d->storage().read_audit(1, [&](const crmflow::audit_entry& e) {
+      audit->push_back(e);
+      return true;
+    });
+    check(st.ok() && audit->size() > n, "audit trail reads back, several rows per input");
+  }
   return sec;
 }
 
@@ -269,9 +282,10 @@ void sqlite_exec(sqlite3* db, const char* sql) {
   }
 }
 
-// The ceiling: the same records INSERTed by hand, one transaction per `batch`.
+// The ceiling: the same records INSERTed by hand, one transaction per `batch`; with `audit`
+// rows (the whole workload's), each input's share of them in its transaction too.
 double run_ceiling(const std::vector<crmflow::journal_record>& records, std::size_t n, crmflow::sync_mode sync,
-                   std::size_t batch) {
+                   std::size_t batch, const std::vector<crmflow::audit_entry>& audit = {}) {
   const fs::path path = fresh_db("ceiling.db");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
@@ -285,9 +299,15 @@ double run_ceiling(const std::vector<crmflow::journal_record>& records, std::siz
   sqlite_exec(db,
               "CREATE TABLE journal(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, payload BLOB NOT NULL,"
               " checksum INTEGER NOT NULL)");
+  sqlite_exec(db, "CREATE TABLE audit(seq INTEGER PRIMARY KEY, record TEXT NOT NULL, prev TEXT NOT NULL,"
+                  " hash TEXT NOT NULL)");
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v3(db, "INSERT INTO journal(seq, kind, payload, checksum) VALUES (?, ?, ?, ?)", -1,
                      SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  sqlite3_stmt* at = nullptr;
+  sqlite3_prepare_v3(db, "INSERT INTO audit(seq, record, prev, hash) VALUES (?, ?, ?, ?)", -1,
+                     SQLITE_PREPARE_PERSISTENT, &at, nullptr);
+  std::size_t audit_done = 0;
   const auto t0 = bench_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     if (i % batch == 0) sqlite_exec(db, "BEGIN IMMEDIATE");
@@ -301,10 +321,25 @@ double run_ceiling(const std::vector<crmflow::journal_record>& records, std::siz
       std::exit(1);
     }
     sqlite3_reset(st);
+    // This input's share of the audit rows (all of them by the last input).
+    const std::size_t audit_to = audit.empty() ? 0 : (i + 1 == n ? audit.size() : audit.size() * (i + 1) / n);
+    for (; audit_done < audit_to; ++audit_done) {
+      const crmflow::audit_entry& e = audit[audit_done];
+      sqlite3_bind_int64(at, 1, static_cast<sqlite3_int64>(e.seq));
+      sqlite3_bind_text64(at, 2, e.record.data(), e.record.size(), SQLITE_STATIC, SQLITE_UTF8);
+      sqlite3_bind_text64(at, 3, e.prev.data(), e.prev.size(), SQLITE_STATIC, SQLITE_UTF8);
+      sqlite3_bind_text64(at, 4, e.hash.data(), e.hash.size(), SQLITE_STATIC, SQLITE_UTF8);
+      if (sqlite3_step(at) != SQLITE_DONE) {
+        std::fprintf(stderr, "bench_durable: insert audit: %s\n", sqlite3_errmsg(db));
+        std::exit(1);
+      }
+      sqlite3_reset(at);
+    }
     if (i % batch == batch - 1 || i + 1 == n) sqlite_exec(db, "COMMIT");
   }
   const double sec = seconds_since(t0);
   sqlite3_finalize(st);
+  sqlite3_finalize(at);
   sqlite3_stmt* count = nullptr;
   sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM journal", -1, &count, nullptr);
   sqlite3_step(count);
@@ -431,25 +466,32 @@ int main(int argc, char** argv) {
                                                                         : (quick ? 5000 : 50000));
     const std::size_t group_n = work.size();
     std::vector<crmflow::journal_record> records;
-    double c1 = 0, c1000 = 0, s1 = 0, s1000 = 0;
+    std::vector<crmflow::audit_entry> audit;
+    // Best of `reps`: journal alone with and without group commit, then with the audit trail.
+    double c1 = 0, c1000 = 0, s1 = 0, s1000 = 0, ca = 0, sa = 0;
+    auto best = [](int rep, double& into, double x) {
+      if (rep == 0 || x < into) into = x;
+    };
     for (int rep = 0; rep < reps; ++rep) {
-      const double a = run_crmflow(w, work, group_n, sync, group, rep == 0 ? &records : nullptr);
-      const double b = run_ceiling(records, group_n, sync, group);
-      const double c = run_crmflow(w, work, single_n, sync, 1, nullptr);
-      const double d = run_ceiling(records, single_n, sync, 1);
-      if (rep == 0 || a < c1000) c1000 = a;
-      if (rep == 0 || b < s1000) s1000 = b;
-      if (rep == 0 || c < c1) c1 = c;
-      if (rep == 0 || d < s1) s1 = d;
+      best(rep, c1000, run_crmflow(w, work, group_n, sync, group, false, rep == 0 ? &records : nullptr));
+      best(rep, s1000, run_ceiling(records, group_n, sync, group));
+      best(rep, c1, run_crmflow(w, work, single_n, sync, 1, false, nullptr));
+      best(rep, s1, run_ceiling(records, single_n, sync, 1));
+      best(rep, ca, run_crmflow(w, work, group_n, sync, group, true, nullptr, rep == 0 ? &audit : nullptr));
+      best(rep, sa, run_ceiling(records, group_n, sync, group, audit));
     }
-    std::size_t bytes = 0;
+    std::size_t bytes = 0, audit_bytes = 0;
     for (const crmflow::journal_record& r : records) bytes += r.payload.size();
+    for (const crmflow::audit_entry& e : audit) audit_bytes += e.record.size() + e.prev.size() + e.hash.size();
     std::printf("  sync=%s (records average %.0f payload bytes)\n", sync_name(sync),
                 static_cast<double>(bytes) / static_cast<double>(records.size()));
-    std::printf("    group commit per %zu  crmflow %10.0f events/s   raw SQLite ceiling %10.0f rows/s   ratio %.2f (target >= 0.50)\n",
+    std::printf("    journal, group commit per %zu  crmflow %10.0f events/s   raw SQLite ceiling %10.0f rows/s   ratio %.2f (target >= 0.50)\n",
                 group, group_n / c1000, group_n / s1000, s1000 / c1000);
-    std::printf("    no group commit       crmflow %10.0f events/s   raw SQLite ceiling %10.0f rows/s   ratio %.2f  (%zu inputs)\n",
+    std::printf("    journal, no group commit       crmflow %10.0f events/s   raw SQLite ceiling %10.0f rows/s   ratio %.2f  (%zu inputs)\n",
                 single_n / c1, single_n / s1, s1 / c1, single_n);
+    std::printf("    + audit trail, group commit    crmflow %10.0f events/s   raw SQLite ceiling %10.0f inputs/s ratio %.2f  (%.1f audit rows of %.0f bytes per input)\n",
+                group_n / ca, group_n / sa, sa / ca, static_cast<double>(audit.size()) / static_cast<double>(group_n),
+                static_cast<double>(audit_bytes) / static_cast<double>(audit.size()));
   }
 
   const recovery_result r = run_recovery(w, recovery_cases, reps);
