@@ -3,10 +3,13 @@
 //       calendars): target < 10 ms;
 //   (2) a generated set of 1,000 flows of 50 states each (100 files of 10 flows, written to a
 //       temporary directory first): target < 1 s.
-// Baseline in the same run: yaml-cpp parsing the same files into its node tree and nothing else
-// (YAML::LoadFile), so the ratio is what crmflow's checks and compilation add to the parse.
+// Baselines in the same run: yaml-cpp parsing the same files into its node tree and nothing else
+// (YAML::LoadFile), and yaml-cpp's parser alone, its events dropped (YAML::Parser with an empty
+// EventHandler). crmflow reads YAML from those events (src/loader/yaml_reader.cpp), so the
+// second is the floor of any load with yaml-cpp; the ratio to it is what crmflow's tree, checks
+// and compilation add.
 // Checks: every load succeeds with no diagnostic, flow and state counts are as generated, and
-// yaml-cpp sees the same number of flows. Exits 1 if a check fails, 2 if the rules do not load.
+// yaml-cpp (both ways) sees the same number of flows. Exits 1 if a check fails, 2 if the rules do not load.
 // `--quick` runs (2) with 100 flows, for CI.
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <crmflow/crmflow.hpp>
@@ -164,7 +168,59 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
 }
 
 struct timing {
-  double crmflow = 0, yaml = 0;  // seconds, best of the repetitions
+  double crmflow = 0, yaml = 0, events = 0;  // seconds, best of the repetitions
+};
+
+// yaml-cpp's parser with nothing built: counts the keys of the top-level `flows:` map, so that
+// the check has something to see.
+class flow_key_counter final : public YAML::EventHandler {
+ public:
+  std::size_t flows = 0;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { begin(false, false, nullptr); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { begin(false, false, nullptr); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    begin(false, false, &value);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    begin(true, false, nullptr);
+  }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    begin(true, true, nullptr);
+  }
+  void OnSequenceEnd() override { open_.pop_back(); }
+  void OnMapEnd() override { open_.pop_back(); }
+
+ private:
+  struct collection {
+    bool map;
+    bool next_is_key;
+    bool flows;  // the value of the root's `flows` key
+  };
+
+  // A node starts in the innermost open collection; in a map, keys and values alternate.
+  void begin(bool opens, bool map, const std::string* scalar) {
+    bool flows_map = false;
+    if (!open_.empty() && open_.back().map) {
+      collection& c = open_.back();
+      if (c.next_is_key) {
+        if (c.flows) ++flows;
+        if (open_.size() == 1) root_key_ = scalar ? *scalar : std::string();
+      } else {
+        flows_map = map && open_.size() == 1 && root_key_ == "flows";
+      }
+      c.next_is_key = !c.next_is_key;
+    }
+    if (opens) open_.push_back({map, true, flows_map});
+  }
+
+  std::vector<collection> open_;
+  std::string root_key_;
 };
 
 // Loads `dir` with crmflow and parses its files with yaml-cpp, `reps` times each, alternating.
@@ -201,17 +257,34 @@ timing measure(const fs::path& dir, int reps, std::size_t expected_flows, int ex
     }
     const double y = seconds_since(t0);
     check(yaml_flows == expected_flows, "yaml-cpp sees " + std::to_string(yaml_flows) + " flows");
+
+    t0 = bench_clock::now();
+    std::size_t event_flows = 0;
+    for (const fs::path& p : files) {
+      std::ifstream in(p, std::ios::binary);
+      YAML::Parser parser(in);
+      flow_key_counter counter;
+      while (parser.HandleNextDocument(counter)) {
+      }
+      event_flows += counter.flows;
+    }
+    const double e = seconds_since(t0);
+    check(event_flows == expected_flows,
+          "yaml-cpp's parser sees " + std::to_string(event_flows) + " flows");
     if (rep == 0 || c < best.crmflow) best.crmflow = c;
     if (rep == 0 || y < best.yaml) best.yaml = y;
+    if (rep == 0 || e < best.events) best.events = e;
   }
   return best;
 }
 
 void print(const char* what, const timing& t, double target_ms) {
   std::printf("    yaml-cpp parse only   %9.2f ms\n", t.yaml * 1e3);
+  std::printf("    yaml-cpp events only  %9.2f ms   (its parser, nothing built: the floor)\n", t.events * 1e3);
   std::printf("    crmflow load+check    %9.2f ms   (target < %.0f ms: %s)\n", t.crmflow * 1e3, target_ms,
               t.crmflow * 1e3 < target_ms ? "met" : "MISSED");
-  std::printf("    ratio crmflow/yaml-cpp = %.2f (%s)\n", t.crmflow / t.yaml, what);
+  std::printf("    ratio crmflow/yaml-cpp = %.2f, crmflow/events = %.2f (%s)\n", t.crmflow / t.yaml,
+              t.crmflow / t.events, what);
 }
 
 }  // namespace
@@ -257,8 +330,9 @@ int main(int argc, char** argv) {
   // The target is for 1,000 flows; a quick run scales it to its size.
   print("checking overhead on generated flows", t, 1000.0 * flows / 1000);
   if (quick) std::printf("    (quick: %d flows, target scaled to %d ms; the full run has 1,000 flows)\n", flows, flows);
-  std::printf("    per state: crmflow %.2f us, yaml-cpp %.2f us\n", t.crmflow * 1e6 / (flows * states_per_flow),
-              t.yaml * 1e6 / (flows * states_per_flow));
+  std::printf("    per state: crmflow %.2f us, yaml-cpp %.2f us, yaml-cpp events %.2f us\n",
+              t.crmflow * 1e6 / (flows * states_per_flow), t.yaml * 1e6 / (flows * states_per_flow),
+              t.events * 1e6 / (flows * states_per_flow));
   std::error_code ec;
   fs::remove_all(gen_dir, ec);
 
