@@ -19,6 +19,7 @@
 #include <crmflow/trigger.hpp>
 
 #include "../common/bench_util.hpp"
+#include "../common/same_problem_rules.hpp"
 
 namespace {
 
@@ -148,24 +149,7 @@ std::uint64_t hand_count() {
 }
 
 int run_triggers() {
-  const char* const yaml = R"(flows:
-  complaint:
-    fields:
-      category: {type: string}
-      building: {type: string}
-    events: {classify: }
-    initial: received
-    states:
-      received: {on: {classify: {to: classified}}}
-      classified: {final: true}
-triggers:
-  same_problem_3_in_30d:
-    on: {flow: complaint, event: classify}
-    key: [category, building]
-    count: 3
-    window: 30d
-    alarm: {name: repeated_problem, to: leadership_group, message: "{building}{category}"}
-)";
+  const char* const yaml = crmflow_bench::same_problem_rules_yaml;
   const crmflow::load_result loaded = crmflow::load_rules_from_string(yaml, "gate.yaml");
   for (const crmflow::diagnostic& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", crmflow::to_string(d).c_str());
   if (!loaded.ok()) return 2;

@@ -21,6 +21,7 @@
 #include <crmflow/trigger.hpp>
 
 #include "../common/bench_util.hpp"
+#include "../common/same_problem_rules.hpp"
 
 namespace {
 
@@ -35,24 +36,7 @@ constexpr timestamp start = 1'767'196'800'000;  // 2026-01-01T00:00:00+08:00
 constexpr crmflow::duration window = 30 * crmflow::days_ms;
 constexpr crmflow::duration span = 3 * 365 * crmflow::days_ms;
 
-const char* const rules_yaml = R"(flows:
-  complaint:
-    fields:
-      category: {type: string}
-      building: {type: string}
-    events: {classify: }
-    initial: received
-    states:
-      received: {on: {classify: {to: classified}}}
-      classified: {final: true}
-triggers:
-  same_problem_3_in_30d:
-    on: {flow: complaint, event: classify}
-    key: [category, building]
-    count: 3
-    window: 30d
-    alarm: {name: repeated_problem, to: leadership_group, message: "{building}{category}"}
-)";
+const char* const rules_yaml = crmflow_bench::same_problem_rules_yaml;
 
 struct result {
   double best_seconds = 1e300;
