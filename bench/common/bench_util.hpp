@@ -1,4 +1,4 @@
-// Small helpers shared by the benchmarks: timing, RSS, command line. Plain C++17 so that the
+// Small helpers shared by the benchmarks: timing, RSS, command line, self-checks. Plain C++17 so that the
 // *_msm.cpp sources (built as gnu++17) can include it too.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <unistd.h>
 
 namespace crmflow_bench {
@@ -40,6 +41,19 @@ inline bool has_flag(int argc, char** argv, const char* flag) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], flag) == 0) return true;
   return false;
+}
+
+// A benchmark's self-checks: each failed one is printed to stderr and counted; main exits 1 when
+// check_failures() is not zero.
+inline int& check_failures() {
+  static int count = 0;
+  return count;
+}
+
+inline void check(bool ok, const std::string& what) {
+  if (ok) return;
+  std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
+  ++check_failures();
 }
 
 // Keeps a value alive for the optimiser without costing a store in the loop.

@@ -27,14 +27,7 @@ using crmflow_bench::bench_clock;
 using crmflow_bench::seconds_since;
 
 constexpr int reps = 3;
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using crmflow_bench::check;
 
 // ---- the texts a complaint carries -------------------------------------------------------------
 
@@ -521,8 +514,8 @@ int main(int argc, char** argv) {
   std::printf("    crmflow   %10.0f deadlines/s  %7.1f ns/deadline\n", sc.fired / sc.seconds, sc.seconds * 1e9 / sc.fired);
   std::printf("    ratio crmflow/baseline (time) = %.2f\n", sc.seconds / sb.seconds);
 
-  if (failures) {
-    std::printf("checks: %d FAILED\n", failures);
+  if (crmflow_bench::check_failures()) {
+    std::printf("checks: %d FAILED\n", crmflow_bench::check_failures());
     return 1;
   }
   std::printf("checks: ok (every case ends the same in both, deadlines fired and pending agree)\n");

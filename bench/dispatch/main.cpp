@@ -34,14 +34,7 @@ using crmflow_bench::seconds_since;
 constexpr crmflow::timestamp bench_time = 1'772'000'000'000;  // 2026-02-25, any fixed instant
 constexpr int reps = 3;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using crmflow_bench::check;
 
 // ---- plain switch baseline ---------------------------------------------------------------------
 
@@ -368,8 +361,8 @@ int main(int argc, char** argv) {
               "(Debian: apt-get install qt6-scxml-dev, then re-run cmake)\n");
 #endif
 
-  if (failures) {
-    std::printf("checks: %d FAILED\n", failures);
+  if (crmflow_bench::check_failures()) {
+    std::printf("checks: %d FAILED\n", crmflow_bench::check_failures());
     return 1;
   }
   std::printf("checks: ok (final states, counters, no refused events)\n");

@@ -41,14 +41,7 @@ using namespace complaint_bench;
 using crmflow_bench::bench_clock;
 using crmflow_bench::seconds_since;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using crmflow_bench::check;
 
 template <class T>
 T need(const std::optional<T>& v, const std::string& what) {
@@ -505,6 +498,6 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   fs::remove_all(work_dir, ec);
-  std::printf("checks: %s\n", failures ? "FAILED" : "ok (every input acknowledged and accepted, ceiling row counts, recovered engine byte-identical)");
-  return failures ? 1 : 0;
+  std::printf("checks: %s\n", crmflow_bench::check_failures() ? "FAILED" : "ok (every input acknowledged and accepted, ceiling row counts, recovered engine byte-identical)");
+  return crmflow_bench::check_failures() ? 1 : 0;
 }

@@ -33,14 +33,7 @@ namespace fs = std::filesystem;
 using crmflow_bench::bench_clock;
 using crmflow_bench::seconds_since;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using crmflow_bench::check;
 
 constexpr int states_per_flow = 50;
 constexpr int flows_per_file = 10;
@@ -336,6 +329,6 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::remove_all(gen_dir, ec);
 
-  std::printf("checks: %s\n", failures ? "FAILED" : "ok (every load clean, flow and state counts as generated)");
-  return failures ? 1 : 0;
+  std::printf("checks: %s\n", crmflow_bench::check_failures() ? "FAILED" : "ok (every load clean, flow and state counts as generated)");
+  return crmflow_bench::check_failures() ? 1 : 0;
 }

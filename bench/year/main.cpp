@@ -44,14 +44,7 @@ using namespace complaint_bench;
 using crmflow_bench::bench_clock;
 using crmflow_bench::seconds_since;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using crmflow_bench::check;
 
 constexpr int households = 20'000, per_building = 168;
 constexpr double days_between_requests = 11.5;  // per household
@@ -325,12 +318,12 @@ int main(int argc, char** argv) {
   check(deadlines >= g.expected_deadlines && deadlines <= g.expected_deadlines + meetings,
         "summary: " + std::to_string(deadlines) + " deadlines, the paths predict " + std::to_string(g.expected_deadlines) +
             " plus up to " + std::to_string(meetings) + " meeting reminders");
-  if (failures) std::fprintf(stderr, "summary was:\n%s", r.out.c_str());
+  if (crmflow_bench::check_failures()) std::fprintf(stderr, "summary was:\n%s", r.out.c_str());
   std::printf("    summary: %s, %llu deadlines fired, %llu leadership meetings opened\n", closed.c_str() + 2,
               static_cast<unsigned long long>(deadlines), static_cast<unsigned long long>(meetings));
 
   std::error_code ec;
   fs::remove_all(dir, ec);
-  std::printf("checks: %s\n", failures ? "FAILED" : "ok (every line read, no rejection, every complaint closed, deadlines as predicted)");
-  return failures ? 1 : 0;
+  std::printf("checks: %s\n", crmflow_bench::check_failures() ? "FAILED" : "ok (every line read, no rejection, every complaint closed, deadlines as predicted)");
+  return crmflow_bench::check_failures() ? 1 : 0;
 }
