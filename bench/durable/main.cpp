@@ -18,7 +18,8 @@
 // post in time order. Snapshots are off in (1) (snapshot_every = 0): each one encodes every case.
 // Checks: every input acknowledged and accepted, the ceiling wrote as many records as crmflow,
 // the recovered engine encodes to exactly the bytes of the engine before it. Exits 1 if a check
-// fails, 2 if the rules do not load. `--quick`: fewer events and 100,000 cases. Files go to
+// fails, 2 if the rules do not load. `--quick`: fewer events and 100,000 cases.
+// `--recovery`: part (2) alone (with --quick: 100,000 cases). Files go to
 // $TMPDIR (default /tmp), which should be a real disk for the fsync figures to mean anything.
 #include <sqlite3.h>
 #include <unistd.h>
@@ -435,6 +436,7 @@ const char* sync_name(crmflow::sync_mode s) { return s == crmflow::sync_mode::fu
 
 int main(int argc, char** argv) {
   const bool quick = crmflow_bench::has_flag(argc, argv, "--quick");
+  const bool recovery_only = crmflow_bench::has_flag(argc, argv, "--recovery");
   const std::uint32_t cases = quick ? 20'000 : 200'000;
   const std::uint32_t recovery_cases = quick ? 100'000 : 1'000'000;
   const std::size_t group = 1000;
@@ -450,9 +452,11 @@ int main(int argc, char** argv) {
 
   std::printf("crmflow durable benchmark (%s): rules/complaint.yaml, SQLite store in %s, best of %d\n",
               quick ? "quick" : "full", work_dir.c_str(), reps);
-  std::printf("(1) throughput: bench/complaint's workload (%u cases, %zu inputs, one journal record each)\n", cases,
-              work.size());
+  if (!recovery_only)
+    std::printf("(1) throughput: bench/complaint's workload (%u cases, %zu inputs, one journal record each)\n", cases,
+                work.size());
   for (crmflow::sync_mode sync : {crmflow::sync_mode::full, crmflow::sync_mode::normal}) {
+    if (recovery_only) break;
     // Without group commit every input is a commit (an fsync with sync=full): fewer inputs.
     const std::size_t single_n = std::min<std::size_t>(work.size(), sync == crmflow::sync_mode::full
                                                                         ? (quick ? 100 : 2000)
