@@ -9,6 +9,7 @@
 
 #include <crmflow/detail/clock_lifecycle.hpp>
 #include <crmflow/snapshot.hpp>
+#include "store/snapshot_layouts.hpp"
 
 #include <string>
 #include <vector>
@@ -639,7 +640,9 @@ BOOST_AUTO_TEST_CASE(snapshots_of_one_rule_set_before_versions_and_before_clocks
 )");
   engine e(rules);
   BOOST_TEST_REQUIRE(e.create_case(0, "x", t0).accepted());
-  const std::string v4 = encode_engine(e);
+  const std::string v5 = encode_engine(e);
+  BOOST_TEST_REQUIRE(v5.substr(0, 8) == "CRMFSNP5");
+  const std::string v4 = crmflow::store_detail::encode_engine_v4(e);
   // CRMFSNP4 holds a version table where the one-rule-set layouts hold a flow table, and each
   // case starts with its version slot. Rebuild CRMFSNP3 and CRMFSNP2 from it by that layout.
   const auto str = [](std::string_view text) {
@@ -661,11 +664,12 @@ BOOST_AUTO_TEST_CASE(snapshots_of_one_rule_set_before_versions_and_before_clocks
                                  static_cast<char>(rules->flow(0).fields[0].type);
   const std::string v3 = "CRMFSNP3" + header_now + flow_table + std::string(2, '\0') + cases;
   const std::string v2 = "CRMFSNP2" + header_now + flow_table + cases;
-  for (const std::string* old : {&v3, &v2}) {
+  for (const std::string* old : {&v4, &v3, &v2}) {
     engine back(rules);
     const store_status st = decode_engine(*old, back);
     BOOST_TEST_REQUIRE(st.ok(), old->substr(0, 8) << ": " << st.message());
-    BOOST_TEST((encode_engine(back) == v4));
+    BOOST_TEST((encode_engine(back) == v5));
+    BOOST_TEST((crmflow::store_detail::encode_engine_v4(back) == v4));
   }
 }
 

@@ -15,8 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "month_inputs.hpp"
+#include "store/bytes.hpp"
+#include "store/snapshot_layouts.hpp"
 
 using namespace crmflow;
 using namespace crmflow_test;
@@ -557,4 +560,267 @@ BOOST_AUTO_TEST_CASE(recovery_with_sla_clocks_is_exact_and_continues_identically
   BOOST_TEST(breached > 0u);
   BOOST_TEST(escalated > 0u);
   BOOST_TEST(majors > 0u);
+}
+
+// ---- CRMFSNP5: the string table and compact fields ------------------------------------------
+
+namespace {
+
+// Where the sections of a CRMFSNP5 snapshot start, read by the layout in docs/store.md.
+struct v5_sections {
+  std::size_t versions = 0, strings = 0, kinds = 0, cases = 0;
+};
+
+v5_sections sections_of(std::string_view bytes) {
+  store_detail::reader in(bytes);
+  BOOST_TEST_REQUIRE(in.expect("CRMFSNP5"));
+  in.i64();
+  v5_sections s;
+  s.versions = in.position();
+  const std::uint32_t slots = in.u32();
+  for (std::uint32_t v = 0; v < slots; ++v) {
+    if (in.u8() == 0) continue;
+    in.str();
+    in.u32();
+    in.u8();
+    const std::uint32_t files = in.u32();
+    for (std::uint32_t f = 0; f < files; ++f) {
+      in.str();
+      in.str();
+    }
+  }
+  in.u32();
+  s.strings = in.position();
+  const std::uint64_t strings = in.uv();
+  for (std::uint64_t i = 0; i < strings; ++i) in.vstr();
+  s.kinds = in.position();
+  const std::uint64_t kinds = in.uv();
+  for (std::uint64_t i = 0; i < 4 * kinds; ++i) in.uv();
+  s.cases = in.position();
+  BOOST_TEST_REQUIRE(!in.failed());
+  return s;
+}
+
+// The message without its " (at byte N)".
+std::string without_position(const std::string& m) { return m.substr(0, m.rfind(" (at byte ")); }
+
+std::string decode_error(const std::string& bytes, const std::shared_ptr<const rule_set>& rules) {
+  engine e(rules);
+  const store_status st = decode_engine(bytes, e);
+  BOOST_TEST(!st.ok());
+  BOOST_TEST((st.code() == store_code::corrupted), st.message());
+  return without_position(st.message());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(reader_varints_have_one_encoding_and_fit_64_bits) {
+  std::string out;
+  store_detail::writer w(out);
+  const std::int64_t values[] = {0, 1, -1, 63, -64, 64, 1'772'000'000'000, INT64_MAX, INT64_MIN};
+  for (const std::int64_t v : values) w.zz(v);
+  w.uv(UINT64_MAX);
+  store_detail::reader in(out);
+  for (const std::int64_t v : values) BOOST_TEST(in.zz() == v);
+  BOOST_TEST(in.uv() == UINT64_MAX);
+  BOOST_TEST(in.at_end());
+  BOOST_TEST(!in.failed());
+  // 0 written with a byte too many; 2^64 (one bit past); a value cut short.
+  for (const std::string& bad : {std::string("\x80\x00", 2), std::string(9, '\xFF') + "\x02", std::string("\x80")}) {
+    store_detail::reader r(bad);
+    BOOST_TEST(r.uv() == 0u);
+    BOOST_TEST(r.failed());
+  }
+}
+
+// The older layout of the same engine reads back into the same state: the CRMFSNP5 encoding of
+// the engine restored from CRMFSNP4 is the original's, with clocks, deadlines and windows.
+BOOST_AUTO_TEST_CASE(snapshot_v5_and_v4_of_one_engine_restore_the_same_state) {
+  for (const auto& rules : {clocked_complaint_rules(), alarm_rules()}) {
+    engine original(rules);
+    auto read = [&]() -> const engine& { return original; };
+    run(original, read, 0, month().size() / 2);
+    BOOST_TEST(original.pending_deadlines() > 0u);
+    const std::string v5 = encode_engine(original);
+    const std::string v4 = store_detail::encode_engine_v4(original);
+    BOOST_TEST(v5.substr(0, 8) == "CRMFSNP5");
+    BOOST_TEST(v4.substr(0, 8) == "CRMFSNP4");
+    for (const std::string* bytes : {&v5, &v4}) {
+      engine copy(rules);
+      const store_status st = decode_engine(*bytes, copy);
+      BOOST_TEST_REQUIRE(st.ok(), st.message());
+      BOOST_TEST((encode_engine(copy) == v5));
+      BOOST_TEST((store_detail::encode_engine_v4(copy) == v4));
+      auto read_copy = [&]() -> const engine& { return copy; };
+      run(copy, read_copy, month().size() / 2, month().size());
+      engine rest(rules);
+      BOOST_TEST_REQUIRE(decode_engine(v5, rest).ok());
+      auto read_rest = [&]() -> const engine& { return rest; };
+      run(rest, read_rest, month().size() / 2, month().size());
+      BOOST_TEST((encode_engine(copy) == encode_engine(rest)));
+    }
+    // The cases' part (after the version table, which carries the rules' text) is much smaller.
+    const std::size_t versions_end = sections_of(v5).strings;
+    BOOST_TEST(v5.size() - versions_end < (v4.size() - versions_end) / 2);
+  }
+}
+
+// Every prefix of a snapshot is refused as corrupted, and the message names the section the
+// bytes end in: header, version table, string table, case kinds, a case, its fields or clocks,
+// the deadline table, the trigger windows.
+BOOST_AUTO_TEST_CASE(snapshot_v5_cut_anywhere_is_refused_with_the_section_it_ends_in) {
+  const auto rules = clocked_complaint_rules();
+  engine original(rules);
+  auto read = [&]() -> const engine& { return original; };
+  run(original, read, 0, 120);
+  BOOST_TEST_REQUIRE(original.pending_deadlines() > 0u);
+  const std::string bytes = encode_engine(original);
+  const v5_sections at = sections_of(bytes);
+  std::map<std::string, std::size_t> first_cut;  // message -> shortest prefix that gives it
+  for (std::size_t n = 0; n < bytes.size(); ++n) first_cut.try_emplace(decode_error(bytes.substr(0, n), rules), n);
+  std::string seen;
+  for (const auto& [m, n] : first_cut) seen += m + " @" + std::to_string(n) + "\n";
+  BOOST_TEST_MESSAGE(seen);
+  BOOST_TEST(first_cut.at("snapshot: not a crmflow snapshot") == 0u);
+  BOOST_TEST(first_cut.at("snapshot: truncated header") == 8u);
+  BOOST_TEST(first_cut.at("snapshot: bad version table") == at.versions);
+  BOOST_TEST(first_cut.at("snapshot: truncated version table") == at.versions + 5);
+  BOOST_TEST(first_cut.at("snapshot: bad newest version") == at.versions + 4);  // slots read as absent
+  BOOST_TEST(first_cut.at("snapshot: truncated string table") == at.strings);
+  BOOST_TEST(first_cut.at("snapshot: truncated case kinds") == at.kinds);
+  // Cut in the cases: refused before any case is restored while the kinds count more cases
+  // than the bytes left can hold, then by the case it ends in.
+  BOOST_TEST(first_cut.at("snapshot: case kind 0 has bad counts") == at.cases);
+  BOOST_TEST(first_cut.at("snapshot: case kinds count more cases than the snapshot holds") > at.cases);
+  const std::string last = std::to_string(original.case_count() - 1);
+  const std::size_t last_case = first_cut.at("snapshot: truncated case " + last);
+  BOOST_TEST(last_case > at.cases);
+  BOOST_TEST(first_cut.at("snapshot: truncated or bad fields of case " + last) > last_case);
+  BOOST_TEST(first_cut.at("snapshot: truncated history of case " + last) >
+             first_cut.at("snapshot: truncated or bad fields of case " + last));
+  BOOST_TEST(first_cut.at("snapshot: bad clock handling of case " + last) >
+             first_cut.at("snapshot: truncated history of case " + last));
+  BOOST_TEST(first_cut.at("snapshot: truncated deadline table") >
+             first_cut.at("snapshot: bad clock handling of case " + last));
+  BOOST_TEST(first_cut.at("snapshot: truncated trigger table") > first_cut.at("snapshot: truncated deadline table"));
+  BOOST_TEST(first_cut.at("snapshot: truncated windows of trigger typical_case_library") >
+             first_cut.at("snapshot: truncated trigger table"));
+  // The whole snapshot, and nothing else, decodes.
+  engine whole(rules);
+  BOOST_TEST(decode_engine(bytes, whole).ok());
+  BOOST_TEST(decode_error(bytes + '\0', rules) == "snapshot: trailing bytes");
+}
+
+namespace {
+
+// `bytes` with the LEB128 value at `at` replaced by `v`.
+std::string with_uv(const std::string& bytes, std::size_t at, std::uint64_t v) {
+  store_detail::reader in(std::string_view(bytes).substr(at));
+  in.uv();
+  std::string value;
+  store_detail::writer(value).uv(v);
+  return bytes.substr(0, at) + value + bytes.substr(at + in.position());
+}
+
+}  // namespace
+
+// Damage that keeps the length: each refused as corrupted with what is wrong and where.
+BOOST_AUTO_TEST_CASE(snapshot_v5_damaged_bytes_are_refused_with_what_is_wrong) {
+  const auto rules = complaint_rules();
+  engine original(rules);
+  auto read = [&]() -> const engine& { return original; };
+  run(original, read, 0, 120);
+  BOOST_TEST_REQUIRE(original.pending_deadlines() > 0u);
+  const std::string bytes = encode_engine(original);
+  const v5_sections at = sections_of(bytes);
+
+  // The first case: kind, name, state, then its fields; the second case after the first.
+  store_detail::reader in(std::string_view(bytes).substr(at.cases));
+  BOOST_TEST_REQUIRE(in.uv() == 0u);
+  const std::string first_name(in.vstr());
+  BOOST_TEST(first_name == original.case_name(0));
+  in.uv();
+  const std::size_t fields = at.cases + in.position();
+  const detail::flow_program& fl = rules->flow(original.case_flow(0));
+  std::size_t first_string = fields;
+  for (const detail::field_def& f : fl.fields) {
+    if (f.type == value_type::string) break;
+    f.type == value_type::boolean || f.type == value_type::enumeration ? (void)in.uv() : (void)in.zz();
+    first_string = at.cases + in.position();
+  }
+  BOOST_TEST_REQUIRE(first_string < bytes.size());
+
+  // The string table: no empty text (index 0 is ""), every index within it.
+  store_detail::reader table(std::string_view(bytes).substr(at.strings));
+  const std::uint64_t strings = table.uv();
+  BOOST_TEST_REQUIRE(strings > 0u);
+  const std::size_t first_text = at.strings + table.position();
+  BOOST_TEST(decode_error(with_uv(bytes, first_text, 0) + std::string(1, '\0'), rules) ==
+             "snapshot: empty text in the string table");
+  BOOST_TEST(decode_error(with_uv(bytes, first_string, strings + 1), rules) ==
+             "snapshot: truncated or bad fields of case 0");
+  // Case kinds: an unknown one, counts beyond the bytes, a flow the rules do not have.
+  BOOST_TEST(decode_error(with_uv(bytes, at.cases, 5), rules) == "snapshot: case 0 has an unknown kind");
+  store_detail::reader kinds(std::string_view(bytes).substr(at.kinds));
+  BOOST_TEST_REQUIRE(kinds.uv() == 1u);  // all complaints
+  kinds.uv();
+  const std::size_t kind_flow = at.kinds + kinds.position();
+  kinds.uv();
+  const std::size_t kind_cases = at.kinds + kinds.position();
+  BOOST_TEST(decode_error(with_uv(bytes, kind_flow, 99), rules) ==
+             "snapshot: case kind 0 names an unknown version or flow");
+  BOOST_TEST(decode_error(with_uv(bytes, kind_cases, (bytes.size() - kind_cases) / 2), rules) ==
+             "snapshot: case kinds count more cases than the snapshot holds");
+  // A second case named as the first: its fields, history (kept) and no clocks, then case 1.
+  for (const detail::field_def& f : fl.fields)
+    f.type == value_type::string || f.type == value_type::boolean || f.type == value_type::enumeration ? (void)in.uv()
+                                                                                                       : (void)in.zz();
+  const std::uint64_t history = in.uv();
+  for (std::uint64_t i = 0; i < history; ++i) {
+    in.zz();
+    in.uv();
+    in.uv();
+    in.uv();
+    in.u8();
+  }
+  BOOST_TEST_REQUIRE(fl.clocks.empty());
+  BOOST_TEST_REQUIRE(in.uv() == 0u);
+  const std::size_t second_name = at.cases + in.position();
+  const std::string_view second(in.vstr());
+  BOOST_TEST_REQUIRE(!in.failed());
+  BOOST_TEST_REQUIRE(second == original.case_name(1));
+  std::string renamed;
+  store_detail::writer(renamed).vstr(first_name);
+  renamed = bytes.substr(0, second_name) + renamed + bytes.substr(at.cases + in.position());
+  BOOST_TEST(decode_error(renamed, rules) == "snapshot: case 1 (" + first_name + ") refused: duplicate_case");
+}
+
+// Recovery from a snapshot cut short: refused with the section and the snapshot's seq, and no
+// engine comes back half restored.
+BOOST_AUTO_TEST_CASE(recovery_refuses_a_cut_snapshot_and_returns_no_engine) {
+  temp_dir dir;
+  std::uint64_t seq = 0;
+  {
+    open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    auto read = [&]() -> const engine& { return d.engine->state(); };
+    run(*d.engine, read, 0, 200);
+    BOOST_TEST_REQUIRE(d.engine->snapshot().ok());
+    seq = d.engine->snapshot_seq();
+  }
+  std::optional<crmflow::snapshot> snap;
+  {
+    std::unique_ptr<store> s = open_or_fail(dir.db());
+    BOOST_TEST_REQUIRE(s->load_snapshot(snap).ok());
+    BOOST_TEST_REQUIRE(snap.has_value());
+    const v5_sections at = sections_of(snap->bytes);
+    snap->bytes.resize(at.kinds + 2);
+    BOOST_TEST_REQUIRE(s->save_snapshot(*snap).ok());  // with a checksum that fits the cut bytes
+  }
+  open_durable_result d = durable_engine::open(complaint_rules(), open_or_fail(dir.db()));
+  BOOST_TEST((d.status.code() == store_code::corrupted));
+  BOOST_TEST(d.status.seq() == seq);
+  BOOST_TEST(d.status.message() == "snapshot: truncated case kinds (at byte " + std::to_string(snap->bytes.size()) +
+                                       ") (snapshot covering seq " + std::to_string(seq) + ")");
+  BOOST_TEST(!d.engine);
 }

@@ -392,20 +392,23 @@ class engine {
                                 const raw_value* fields, std::span<const history_entry> history = {}) {
     if (v >= versions_.size() || !versions_[v].rules || f >= versions_[v].rules->flow_count())
       return {status::unknown_flow, no_id32};
-    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
     const detail::flow_program& fl = versions_[v].rules->flow(f);
     if (s >= fl.states.size()) return {status::bad_data, no_id32};
     if (fields)
       for (std::size_t i = 0; i < fl.fields.size(); ++i)
         if (!valid_value(fl, fl.fields[i].type, fl.fields[i].enum_index, fields[i])) return {status::bad_data, no_id32};
     const auto id = static_cast<case_id>(cases_.size());
+    // Checked last: one hash of the name does both the duplicate check and the insertion.
+    if (!name.empty() && !by_name_.try_emplace(std::string(name), id).second) return {status::duplicate_case, no_id32};
     case_record rec;
     rec.flow = f;
     rec.version = v;
     rec.state = s;
     rec.fields = static_cast<std::uint32_t>(fields_.size());
     rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
-    for (std::size_t i = 0; i < fl.fields.size(); ++i) fields_.push_back(fields ? fields[i] : fl.fields[i].initial);
+    if (fields) fields_.insert(fields_.end(), fields, fields + fl.fields.size());
+    else
+      for (const detail::field_def& d : fl.fields) fields_.push_back(d.initial);
     timer_handles_.resize(timer_handles_.size() + fl.timers.size(), no_id32);
     rec.clocks = static_cast<std::uint32_t>(clocks_.size());
     clocks_.resize(clocks_.size() + fl.clocks.size());
@@ -416,10 +419,23 @@ class engine {
       }
     cases_.push_back(rec);
     names_.emplace_back(name);
-    if (!name.empty()) by_name_.emplace(std::string(name), id);
     ++versions_[v].cases;
     if (!fl.states[s].final) ++versions_[v].live;
     return {status::accepted, id};
+  }
+
+  // Makes room for `cases` more restored cases holding `fields` field values, `timers` timer
+  // handles and `clocks` SLA clocks in all, `named` of them with a name, so that restoring a
+  // large snapshot neither regrows nor rehashes. A hint: restoring more is still correct.
+  // Throws std::bad_alloc.
+  void restore_reserve(std::size_t cases, std::size_t fields, std::size_t timers, std::size_t clocks,
+                       std::size_t named) {
+    cases_.reserve(cases_.size() + cases);
+    fields_.reserve(fields_.size() + fields);
+    timer_handles_.reserve(timer_handles_.size() + timers);
+    clocks_.reserve(clocks_.size() + clocks);
+    names_.reserve(named);
+    by_name_.reserve(by_name_.size() + named);
   }
 
   // Starts timer `t` of case `c`, due at `due`, without running anything. Call in the saved
@@ -562,6 +578,7 @@ class engine {
       if (!name.empty()) named_.emplace(count_, std::string(name));
       ++count_;
     }
+    void reserve(std::size_t more) { named_.reserve(named_.size() + more); }
     std::string_view at(case_id c) const {
       if (c >= count_) throw std::out_of_range("crmflow: unknown case");
       const auto it = named_.find(c);

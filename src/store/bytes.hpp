@@ -21,6 +21,20 @@ class writer {
     out_.append(s);
   }
   void raw(std::string_view s) { out_.append(s); }
+  // LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last.
+  void uv(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  // Zigzag then LEB128: small magnitudes of either sign take few bytes.
+  void zz(std::int64_t v) { uv((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  void vstr(std::string_view s) {
+    uv(s.size());
+    out_.append(s);
+  }
 
  private:
   void fixed(std::uint64_t v, int n) {
@@ -41,6 +55,36 @@ class reader {
   std::int64_t i64() { return static_cast<std::int64_t>(fixed(8)); }
   std::string_view str() {
     const std::uint32_t n = u32();
+    if (failed_ || n > in_.size() - pos_) {
+      failed_ = true;
+      return {};
+    }
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  // LEB128 as written by writer::uv; a value of more than 64 bits or a byte more than needed
+  // (a last byte of 0) fails, so each value has one encoding.
+  std::uint64_t uv() {
+    std::uint64_t v = 0;
+    for (int shift = 0; !failed_ && pos_ < in_.size(); shift += 7) {
+      const auto b = static_cast<unsigned char>(in_[pos_++]);
+      if (shift == 63 && b > 1) break;
+      v |= std::uint64_t{b & 0x7Fu} << shift;
+      if (b < 0x80) {
+        if (b == 0 && shift > 0) break;
+        return v;
+      }
+    }
+    failed_ = true;
+    return 0;
+  }
+  std::int64_t zz() {
+    const std::uint64_t u = uv();
+    return static_cast<std::int64_t>((u >> 1) ^ (0 - (u & 1)));
+  }
+  std::string_view vstr() {
+    const std::uint64_t n = uv();
     if (failed_ || n > in_.size() - pos_) {
       failed_ = true;
       return {};

@@ -1,12 +1,41 @@
-// encode_engine / decode_engine (snapshot.hpp). "CRMFSNP4" (rule versions) is the layout
-// below with the flow table replaced by the version table
+// encode_engine / decode_engine (snapshot.hpp). Written: "CRMFSNP5"; read: CRMFSNP5 and the
+// older layouts below. docs/store.md describes CRMFSNP5 byte by byte.
+//
+// CRMFSNP5, little-endian; uv = LEB128 (7 bits a byte, low first, one encoding per value),
+// zz = zigzag then uv, vstr = len:uv bytes:
+//
+//   "CRMFSNP5"  now:i64
 //   slots:u32 { present:u8 [ name:str version:u32 loaded:u8 files:u32 { file:str text:str } ] }
-//   newest:u32
-// each case starting with slot:u16 (its version), clock calendars and names read from that
-// version, and one trigger table per present slot. Each version carries the text of its rules,
-// so versions published at run time come back without the host: the version the host supplies
-// is checked against its copy (same text), the others are compiled from theirs. The layouts
-// of one rule set below (CRMFSNP3, and CRMFSNP2 without clocks) are still read.
+//   newest:u32                                        -- the version table, as in CRMFSNP4
+//   strings:uv { text:vstr }                          -- each distinct non-empty text a string
+//                                                        field holds, in order of first use
+//                                                        (cases by id, fields in order); a
+//                                                        field's index 0 is "", i is text i-1
+//   kinds:uv { slot:uv flow:uv cases:uv named:uv }    -- each (version, flow) in order of first
+//                                                        case, with its cases and named cases
+//   cases (the sum of the kinds' counts), in id order:
+//     kind:uv name:vstr state:uv { field }            -- string: index:uv; bool, enum: uv;
+//                                                        int, timestamp, duration: zz
+//     history:uv { at:zz event:uv from:uv to:uv cause:u8 }
+//     { phase:u8 [ marks:uv calendar:uv since:zz elapsed:zz paused:zz limit:zz ] }
+//                                                     -- per SLA clock, [...] unless idle;
+//                                                        calendar: 0 none, else its index + 1
+//                                                        in the case's version
+//   deadlines:uv { case:uv timer:uv due:zz }          -- in start order, due - now
+//   triggers, per present slot: as CRMFSNP4 (below)
+//
+// Why: each string is interned once per snapshot instead of once per field (14 per complaint),
+// the counts let the decoder reserve the engine's arrays before the first case, and fields take
+// 1-6 bytes instead of 8 or a length-prefixed text. A truncated or inconsistent snapshot is
+// refused with the section it fails in; the kinds' counts are checked against the bytes left
+// before anything is reserved or restored.
+//
+// "CRMFSNP4" (rule versions) is the layout below with the flow table replaced by the version
+// table above, each case starting with slot:u16 (its version), clock calendars and names read
+// from that version, and one trigger table per present slot. Each version carries the text of
+// its rules, so versions published at run time come back without the host: the version the
+// host supplies is checked against its copy (same text), the others are compiled from theirs.
+// The layouts of one rule set below (CRMFSNP3, and CRMFSNP2 without clocks) are still read.
 //
 // Layout of one rule set, little-endian:
 //
@@ -38,6 +67,7 @@
 
 #include "crmflow/snapshot.hpp"
 #include "store/bytes.hpp"
+#include "store/snapshot_layouts.hpp"
 
 namespace crmflow {
 
@@ -46,7 +76,8 @@ using store_detail::writer;
 
 namespace {
 
-constexpr std::string_view magic = "CRMFSNP4";
+constexpr std::string_view magic = "CRMFSNP5";
+constexpr std::string_view magic_v4 = "CRMFSNP4";
 constexpr std::string_view magic_one_rule_set = "CRMFSNP3";
 constexpr std::string_view magic_before_clocks = "CRMFSNP2";
 
@@ -206,13 +237,7 @@ store_status decode_versions(reader& in, engine& e) {
   return {};
 }
 
-}  // namespace
-
-std::string encode_engine(const engine& e) {
-  std::string out;
-  writer w(out);
-  w.raw(magic);
-  w.i64(e.now());
+void encode_versions(const engine& e, writer& w) {
   w.u32(static_cast<std::uint32_t>(e.slot_count()));
   for (std::size_t v = 0; v < e.slot_count(); ++v) {
     const std::shared_ptr<const rule_set> r = e.slot_rules(v);
@@ -228,6 +253,16 @@ std::string encode_engine(const engine& e) {
     }
   }
   w.u32(static_cast<std::uint32_t>(e.newest_slot()));
+}
+
+}  // namespace
+
+std::string store_detail::encode_engine_v4(const engine& e) {
+  std::string out;
+  writer w(out);
+  w.raw(magic_v4);
+  w.i64(e.now());
+  encode_versions(e, w);
   w.u32(static_cast<std::uint32_t>(e.case_count()));
   for (case_id c = 0; c < e.case_count(); ++c) {
     const flow_id f = e.case_flow(c);
@@ -275,14 +310,16 @@ std::string encode_engine(const engine& e) {
   return out;
 }
 
-store_status decode_engine(std::string_view bytes, engine& e) {
-  if (e.case_count() != 0) return store_status::error(store_code::invalid, "decode_engine: the engine already has cases");
+namespace {
+
+// CRMFSNP4 and the layouts of one rule set before it.
+store_status decode_older(std::string_view bytes, engine& e) {
   reader in(bytes);
   // The layouts of one rule set: the flow table instead of versions; before SLA clocks,
   // without them.
   bool before_clocks = false;
   bool one_rule_set = false;
-  if (!in.expect(magic)) {
+  if (!in.expect(magic_v4)) {
     one_rule_set = true;
     reader again(bytes);
     if (!again.expect(magic_one_rule_set)) {
@@ -401,6 +438,287 @@ store_status decode_engine(std::string_view bytes, engine& e) {
   if (in.failed() || !in.at_end()) return corrupt(in, "trailing bytes");
   e.restore_now(now);
   return {};
+}
+
+
+// ---- CRMFSNP5 ------------------------------------------------------------------------------
+
+// What a CRMFSNP5 snapshot holds of one (version, flow): its cases are written with the kind's
+// index, and the counts let the decoder reserve the engine's arrays before the first case.
+struct case_kind {
+  std::uint16_t slot = 0;
+  flow_id flow = 0;
+  std::uint64_t cases = 0;
+  std::uint64_t named = 0;
+};
+
+constexpr std::uint64_t max_u16 = 0xFFFF;
+
+void write_clock(writer& w, const clock_state& st) {
+  w.u8(static_cast<std::uint8_t>(st.phase));
+  if (st.phase == clock_phase::idle) return;
+  w.uv(st.marks);
+  // The calendar by its index in the case's version (whose text the snapshot carries), +1.
+  w.uv(st.calendar == detail::no_calendar ? 0 : std::uint64_t{st.calendar} + 1);
+  w.zz(st.since);
+  w.zz(st.elapsed);
+  w.zz(st.paused);
+  w.zz(st.limit);
+}
+
+}  // namespace
+
+std::string encode_engine(const engine& e) {
+  // First pass: each case's kind, the kinds' counts, and the string table (every text a
+  // string field holds, in order of first use: cases by id, fields in order; "" is index 0).
+  std::vector<case_kind> kinds;
+  std::vector<std::vector<std::uint32_t>> kind_of_flow(e.slot_count());
+  std::vector<std::uint32_t> case_kinds(e.case_count());
+  std::vector<std::uint32_t> string_index;  // by string id; 0: not yet in the table
+  std::vector<std::string_view> strings;
+  std::size_t name_bytes = 0;
+  for (case_id c = 0; c < e.case_count(); ++c) {
+    const std::uint16_t slot = e.case_slot(c);
+    const flow_id f = e.case_flow(c);
+    std::vector<std::uint32_t>& by_flow = kind_of_flow[slot];
+    if (by_flow.size() <= f) by_flow.resize(std::size_t{f} + 1, no_id32);
+    if (by_flow[f] == no_id32) {
+      by_flow[f] = static_cast<std::uint32_t>(kinds.size());
+      kinds.push_back({slot, f, 0, 0});
+    }
+    case_kind& k = kinds[by_flow[f]];
+    case_kinds[c] = by_flow[f];
+    ++k.cases;
+    const std::string_view name = e.case_name(c);
+    name_bytes += name.size();
+    if (!name.empty()) ++k.named;
+    const detail::flow_program& fl = e.rules_of(c).flow(f);
+    for (std::size_t i = 0; i < fl.fields.size(); ++i) {
+      if (fl.fields[i].type != value_type::string) continue;
+      const raw_value v = e.field(c, static_cast<field_id>(i));
+      const std::string_view text = e.text(v);
+      if (text.empty()) continue;
+      const auto id = static_cast<std::size_t>(v);  // a non-empty text: a valid id
+      if (string_index.size() <= id) string_index.resize(id + 1, 0);
+      if (string_index[id] == 0) {
+        strings.push_back(text);
+        string_index[id] = static_cast<std::uint32_t>(strings.size());
+      }
+    }
+  }
+
+  std::string out;
+  out.reserve(64 + name_bytes + e.case_count() * 64);
+  writer w(out);
+  w.raw(magic);
+  w.i64(e.now());
+  encode_versions(e, w);
+  w.uv(strings.size());
+  for (const std::string_view text : strings) w.vstr(text);
+  w.uv(kinds.size());
+  for (const case_kind& k : kinds) {
+    w.uv(k.slot);
+    w.uv(k.flow);
+    w.uv(k.cases);
+    w.uv(k.named);
+  }
+  std::vector<history_entry> history;
+  for (case_id c = 0; c < e.case_count(); ++c) {
+    const rule_set& rules = e.rules_of(c);
+    const detail::flow_program& fl = rules.flow(e.case_flow(c));
+    w.uv(case_kinds[c]);
+    w.vstr(e.case_name(c));
+    w.uv(e.state(c));
+    for (std::size_t i = 0; i < fl.fields.size(); ++i) {
+      const raw_value v = e.field(c, static_cast<field_id>(i));
+      switch (fl.fields[i].type) {
+        case value_type::string: {
+          const bool empty = e.text(v).empty();
+          w.uv(empty ? 0 : string_index[static_cast<std::size_t>(v)]);
+          break;
+        }
+        case value_type::boolean:
+        case value_type::enumeration: w.uv(static_cast<std::uint64_t>(v)); break;
+        default: w.zz(v);
+      }
+    }
+    history = e.history(c);
+    w.uv(history.size());
+    for (const history_entry& x : history) {
+      w.zz(x.at);
+      w.uv(x.event);
+      w.uv(x.from);
+      w.uv(x.to);
+      w.u8(static_cast<std::uint8_t>(x.why));
+    }
+    for (std::size_t k = 0; k < fl.clocks.size(); ++k) write_clock(w, e.saved_clock(c, static_cast<clock_id>(k)));
+  }
+  const std::vector<scheduled_deadline> d = e.scheduled_deadlines();
+  w.uv(d.size());
+  for (const scheduled_deadline& x : d) {
+    w.uv(x.id);
+    w.uv(x.timer);
+    w.zz(x.due - e.now());
+  }
+  for (std::size_t v = 0; v < e.slot_count(); ++v)
+    if (e.slot_rules(v)) encode_triggers(e, w, v);
+  return out;
+}
+
+namespace {
+
+store_status decode_v5(reader& in, engine& e) {
+  const timestamp now = in.i64();
+  if (in.failed()) return corrupt(in, "truncated header");
+  if (store_status s = decode_versions(in, e); !s) return s;
+
+  // The string table: each text interned once; fields hold indices into `ids`.
+  const std::uint64_t string_count = in.uv();
+  if (in.failed() || string_count > in.remaining()) return corrupt(in, "truncated string table");
+  std::vector<raw_value> ids;
+  ids.reserve(string_count + 1);
+  ids.push_back(0);
+  for (std::uint64_t i = 0; i < string_count; ++i) {
+    const std::string_view text = in.vstr();
+    if (in.failed()) return corrupt(in, "truncated string table");
+    if (text.empty()) return corrupt(in, "empty text in the string table");
+    ids.push_back(e.intern(text));
+  }
+
+  // The kinds of case and their counts; every case takes at least 3 bytes and each of its
+  // fields, clocks and name at least one more, which bounds what is reserved.
+  const std::uint64_t kind_count = in.uv();
+  if (in.failed() || kind_count > in.remaining()) return corrupt(in, "truncated case kinds");
+  std::vector<case_kind> kinds(kind_count);
+  std::vector<const detail::flow_program*> kind_flow(kind_count);
+  std::uint64_t cases = 0, fields = 0, timers = 0, clocks = 0, named = 0;
+  for (std::uint64_t k = 0; k < kind_count; ++k) {
+    const std::uint64_t slot = in.uv();
+    const std::uint64_t flow = in.uv();
+    const std::uint64_t n = in.uv();
+    const std::uint64_t with_name = in.uv();
+    if (in.failed()) return corrupt(in, "truncated case kinds");
+    if (slot >= e.slot_count() || !e.slot_rules(slot) || flow >= e.slot_rules(slot)->flow_count())
+      return corrupt(in, "case kind " + std::to_string(k) + " names an unknown version or flow");
+    if (n > in.remaining() || with_name > n) return corrupt(in, "case kind " + std::to_string(k) + " has bad counts");
+    const detail::flow_program& fl = e.slot_rules(slot)->flow(static_cast<flow_id>(flow));
+    kinds[k] = {static_cast<std::uint16_t>(slot), static_cast<flow_id>(flow), n, with_name};
+    kind_flow[k] = &fl;
+    cases += n;
+    fields += n * fl.fields.size();
+    timers += n * fl.timers.size();
+    clocks += n * fl.clocks.size();
+    named += with_name;
+    if (3 * cases + fields + clocks + named > in.remaining() || cases >= no_id32)
+      return corrupt(in, "case kinds count more cases than the snapshot holds");
+  }
+  e.restore_reserve(cases, fields, timers, clocks, named);
+
+  std::vector<raw_value> values;
+  std::vector<history_entry> history;
+  for (std::uint64_t c = 0; c < cases; ++c) {
+    const std::uint64_t kind = in.uv();
+    if (in.failed()) return corrupt(in, "truncated case " + std::to_string(c));
+    if (kind >= kind_count) return corrupt(in, "case " + std::to_string(c) + " has an unknown kind");
+    case_kind& k = kinds[kind];
+    const std::string_view name = in.vstr();
+    const std::uint64_t state = in.uv();
+    if (in.failed()) return corrupt(in, "truncated case " + std::to_string(c));
+    if (k.cases == 0 || (!name.empty() && k.named == 0))
+      return corrupt(in, "case " + std::to_string(c) + " is one more than its kind counts");
+    --k.cases;
+    if (!name.empty()) --k.named;
+    if (state > max_u16) return corrupt(in, "case " + std::to_string(c) + " has a bad state");
+    const detail::flow_program& fl = *kind_flow[kind];
+    values.resize(fl.fields.size());
+    for (std::size_t i = 0; i < fl.fields.size(); ++i) {
+      switch (fl.fields[i].type) {
+        case value_type::string: {
+          const std::uint64_t at = in.uv();
+          if (at >= ids.size()) {
+            in.fail();
+            break;
+          }
+          values[i] = ids[at];
+          break;
+        }
+        case value_type::boolean:
+        case value_type::enumeration: values[i] = static_cast<raw_value>(in.uv()); break;
+        default: values[i] = in.zz();
+      }
+    }
+    if (in.failed()) return corrupt(in, "truncated or bad fields of case " + std::to_string(c));
+    const std::uint64_t n = in.uv();
+    if (in.failed() || n > in.remaining()) return corrupt(in, "truncated case " + std::to_string(c));
+    history.clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      history_entry h{};
+      h.at = in.zz();
+      const std::uint64_t event = in.uv(), from = in.uv(), to = in.uv();
+      const std::uint8_t why = in.u8();
+      if (event > max_u16 || from > max_u16 || to > max_u16 || why > static_cast<std::uint8_t>(cause::timer)) in.fail();
+      h.event = static_cast<event_id>(event);
+      h.from = static_cast<state_id>(from);
+      h.to = static_cast<state_id>(to);
+      h.why = static_cast<cause>(why);
+      history.push_back(h);
+    }
+    if (in.failed()) return corrupt(in, "truncated history of case " + std::to_string(c));
+    const create_result r =
+        e.restore_case_on(k.slot, k.flow, name, static_cast<state_id>(state), values.data(), history);
+    if (!r.accepted() || r.id != c)
+      return corrupt(in, "case " + std::to_string(c) + " (" + std::string(name) + ") refused: " +
+                             std::string(to_string(r.status)));
+    const rule_set& case_rules = *e.slot_rules(k.slot);
+    for (std::size_t j = 0; j < fl.clocks.size(); ++j) {
+      clock_state st;
+      const std::uint8_t phase = in.u8();
+      if (phase > static_cast<std::uint8_t>(clock_phase::stopped)) in.fail();
+      st.phase = static_cast<clock_phase>(phase);
+      if (st.phase != clock_phase::idle) {
+        const std::uint64_t marks = in.uv();
+        const std::uint64_t calendar = in.uv();
+        if (marks > max_u16 || calendar > case_rules.calendars().size()) in.fail();
+        st.marks = static_cast<std::uint16_t>(marks);
+        st.calendar = calendar == 0 ? detail::no_calendar : static_cast<std::uint16_t>(calendar - 1);
+        st.since = in.zz();
+        st.elapsed = in.zz();
+        st.paused = in.zz();
+        st.limit = in.zz();
+      }
+      if (in.failed() || !e.restore_clock(static_cast<case_id>(c), static_cast<clock_id>(j), st))
+        return corrupt(in, "bad clock " + fl.clocks[j].name + " of case " + std::to_string(c));
+    }
+  }
+  for (const case_kind& k : kinds)
+    if (k.named != 0) return corrupt(in, "fewer named cases than the case kinds count");
+
+  const std::uint64_t deadlines = in.uv();
+  if (in.failed() || deadlines > in.remaining() / 3) return corrupt(in, "truncated deadline table");
+  for (std::uint64_t i = 0; i < deadlines; ++i) {
+    const std::uint64_t c = in.uv();
+    const std::uint64_t t = in.uv();
+    const std::int64_t due = in.zz();
+    if (in.failed()) return corrupt(in, "truncated deadline table");
+    if (c > no_id32 || t > max_u16 ||
+        !e.restore_deadline(static_cast<case_id>(c), static_cast<timer_id>(t), now + due))
+      return corrupt(in, "deadline " + std::to_string(i) + " names an unknown or running timer");
+  }
+  for (std::size_t v = 0; v < e.slot_count(); ++v)
+    if (e.slot_rules(v))
+      if (store_status t = decode_triggers(in, e, v); !t) return t;
+  if (in.failed() || !in.at_end()) return corrupt(in, "trailing bytes");
+  e.restore_now(now);
+  return {};
+}
+
+}  // namespace
+
+store_status decode_engine(std::string_view bytes, engine& e) {
+  if (e.case_count() != 0) return store_status::error(store_code::invalid, "decode_engine: the engine already has cases");
+  reader in(bytes);
+  if (in.expect(magic)) return decode_v5(in, e);
+  return decode_older(bytes, e);
 }
 
 }  // namespace crmflow
