@@ -824,3 +824,39 @@ BOOST_AUTO_TEST_CASE(recovery_refuses_a_cut_snapshot_and_returns_no_engine) {
                                        ") (snapshot covering seq " + std::to_string(seq) + ")");
   BOOST_TEST(!d.engine);
 }
+
+// Case names are kept in one buffer with an index over it: every name and the case it names
+// survive the index growing, unnamed cases before and between named ones, a snapshot and a
+// restore; duplicates are refused on both paths.
+BOOST_AUTO_TEST_CASE(case_names_find_every_case_through_growth_and_restore) {
+  const auto rules = complaint_rules();
+  engine e(rules);
+  const timestamp at = 1'772'000'000'000;
+  auto name_of = [](std::size_t i) { return i < 10 || i % 3 == 0 ? std::string() : "投诉-" + std::to_string(i); };
+  constexpr std::size_t n = 5000;
+  for (std::size_t i = 0; i < n; ++i) {
+    const create_result r = e.create_case(0, name_of(i), at);
+    BOOST_TEST_REQUIRE(r.accepted());
+    BOOST_TEST_REQUIRE(r.id == i);
+  }
+  BOOST_TEST((e.create_case(0, "投诉-11", at).status == status::duplicate_case));
+  engine copy(rules);
+  BOOST_TEST_REQUIRE(decode_engine(encode_engine(e), copy).ok());
+  for (const engine* x : {&e, &copy}) {
+    BOOST_TEST_REQUIRE(x->case_count() == n);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string name = name_of(i);
+      wrong += x->case_name(static_cast<case_id>(i)) != name;
+      if (!name.empty()) wrong += x->find_case(name) != std::optional<case_id>(static_cast<case_id>(i));
+    }
+    BOOST_TEST(wrong == 0u);
+    BOOST_TEST(!x->find_case("投诉-3"));  // case 3 has no name
+    BOOST_TEST(!x->find_case("投诉-5000"));
+    BOOST_TEST(!x->find_case(""));
+    BOOST_CHECK_THROW(x->case_name(static_cast<case_id>(n)), std::out_of_range);
+  }
+  BOOST_TEST((copy.restore_case(0, "投诉-4999", 0, nullptr).status == status::duplicate_case));
+  BOOST_TEST(copy.restore_case(0, "投诉-5000", 0, nullptr).accepted());
+  BOOST_TEST(copy.find_case("投诉-5000") == std::optional<case_id>(static_cast<case_id>(n)));
+}

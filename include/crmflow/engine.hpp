@@ -241,9 +241,9 @@ class engine {
   std::size_t case_count() const noexcept { return cases_.size(); }
   // The case with this name. One hash lookup.
   std::optional<case_id> find_case(std::string_view name) const {
-    auto it = by_name_.find(std::string(name));
-    if (it == by_name_.end()) return std::nullopt;
-    return it->second;
+    const case_id c = names_.find(name);
+    if (c == no_id32) return std::nullopt;
+    return c;
   }
   std::string_view case_name(case_id c) const { return names_.at(c); }
   // The case's flow, state, fields, timers and events are ids of the rule set it runs on,
@@ -394,12 +394,17 @@ class engine {
       return {status::unknown_flow, no_id32};
     const detail::flow_program& fl = versions_[v].rules->flow(f);
     if (s >= fl.states.size()) return {status::bad_data, no_id32};
-    if (fields)
-      for (std::size_t i = 0; i < fl.fields.size(); ++i)
-        if (!valid_value(fl, fl.fields[i].type, fl.fields[i].enum_index, fields[i])) return {status::bad_data, no_id32};
+    if (fields) {
+      const auto strings = static_cast<raw_value>(strings_.size());  // once, not per string field
+      for (std::size_t i = 0; i < fl.fields.size(); ++i) {
+        const detail::field_def& d = fl.fields[i];
+        if (d.type == value_type::string ? fields[i] < 0 || fields[i] >= strings
+                                         : !valid_value(fl, d.type, d.enum_index, fields[i]))
+          return {status::bad_data, no_id32};
+      }
+    }
     const auto id = static_cast<case_id>(cases_.size());
-    // Checked last: one hash of the name does both the duplicate check and the insertion.
-    if (!name.empty() && !by_name_.try_emplace(std::string(name), id).second) return {status::duplicate_case, no_id32};
+    if (names_.contains(name)) return {status::duplicate_case, no_id32};
     case_record rec;
     rec.flow = f;
     rec.version = v;
@@ -434,8 +439,7 @@ class engine {
     fields_.reserve(fields_.size() + fields);
     timer_handles_.reserve(timer_handles_.size() + timers);
     clocks_.reserve(clocks_.size() + clocks);
-    names_.reserve(named);
-    by_name_.reserve(by_name_.size() + named);
+    names_.reserve(cases, named);
   }
 
   // Starts timer `t` of case `c`, due at `due`, without running anything. Call in the saved
@@ -570,23 +574,84 @@ class engine {
     duration limit = 0;
   };
 
-  // Names of the named cases only: an anonymous case costs nothing here. emplace_back and at
-  // follow the std::vector<std::string> this replaces (ids are given in emplace_back order).
+  // Case names, and the case of a name. Nothing is kept while no case has a name (an anonymous
+  // case costs nothing here); from the first named case on, 8 bytes a case plus the names'
+  // bytes in one buffer, and an open-addressing index of 8 bytes a slot (at most half full) of
+  // the named ones: no allocation per name, so restoring a million named cases is a few
+  // appends. Ids are given in emplace_back order.
   class case_names {
    public:
+    // Adds the next case (id = the number added so far) with `name`, "" for none. The caller
+    // checks find(name) first: names are unique. Amortised O(name).
     void emplace_back(std::string_view name) {
-      if (!name.empty()) named_.emplace(count_, std::string(name));
+      if (!name.empty() || !ends_.empty()) {
+        if (ends_.size() < count_) ends_.resize(count_, chars_.size());  // the unnamed ones before
+        chars_.append(name);
+        ends_.push_back(chars_.size());
+        if (!name.empty()) add(static_cast<std::uint32_t>(count_), hash(name));
+      }
       ++count_;
     }
-    void reserve(std::size_t more) { named_.reserve(named_.size() + more); }
     std::string_view at(case_id c) const {
       if (c >= count_) throw std::out_of_range("crmflow: unknown case");
-      const auto it = named_.find(c);
-      return it == named_.end() ? std::string_view{} : std::string_view{it->second};
+      return c < ends_.size() ? text(c) : std::string_view{};
+    }
+    // The case named `name` (not ""), or no_id32. O(1) expected; allocates nothing.
+    case_id find(std::string_view name) const {
+      if (slots_.empty() || name.empty()) return no_id32;
+      const std::size_t h = hash(name);
+      const std::size_t mask = slots_.size() - 1;
+      for (std::size_t i = static_cast<std::uint32_t>(h) & mask;; i = (i + 1) & mask) {
+        const slot& s = slots_[i];
+        if (s.id == no_id32) return no_id32;
+        if (s.hash == static_cast<std::uint32_t>(h) && text(s.id) == name) return s.id;
+      }
+    }
+    bool contains(std::string_view name) const { return find(name) != no_id32; }
+    // Room for `cases` more cases, `named` of them named (restoring a snapshot).
+    void reserve(std::size_t cases, std::size_t named) {
+      if (named == 0) return;
+      ends_.reserve(count_ + cases);
+      grow(named_count_ + named);
     }
 
    private:
-    std::unordered_map<case_id, std::string> named_;
+    struct slot {
+      std::uint32_t id = no_id32;
+      std::uint32_t hash = 0;  // the low bits of the name's hash: most probes compare no text
+    };
+    static std::size_t hash(std::string_view name) noexcept { return std::hash<std::string_view>{}(name); }
+    std::string_view text(std::size_t c) const {
+      const std::size_t begin = c == 0 ? 0 : ends_[c - 1];
+      return std::string_view(chars_).substr(begin, ends_[c] - begin);
+    }
+    // Makes the table at least twice `n`, a power of two.
+    void grow(std::size_t n) {
+      std::size_t size = slots_.empty() ? 16 : slots_.size();
+      while (size < 2 * n) size *= 2;
+      if (size == slots_.size()) return;
+      std::vector<slot> old(size);
+      old.swap(slots_);
+      for (const slot& s : old)
+        if (s.id != no_id32) place(s);
+    }
+    void add(std::uint32_t id, std::size_t h) {
+      grow(named_count_ + 1);
+      place({id, static_cast<std::uint32_t>(h)});
+      ++named_count_;
+    }
+    // Positions use the stored 32 bits, so growing rehashes no text (tables stay below 2^32).
+    void place(slot s) {
+      const std::size_t mask = slots_.size() - 1;
+      std::size_t i = s.hash & mask;
+      while (slots_[i].id != no_id32) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+
+    std::string chars_;                // the names back to back
+    std::vector<std::size_t> ends_;    // per case from the first named one: end of its name
+    std::vector<slot> slots_;          // named cases by name
+    std::size_t named_count_ = 0;
     std::size_t count_ = 0;
   };
 
@@ -627,7 +692,7 @@ class engine {
     const rule_set& rules = *versions_[v].rules;
     if (f >= rules.flow_count()) return {status::unknown_flow, no_id32};
     if (at < now_) return {status::time_backwards, no_id32};
-    if (!name.empty() && by_name_.contains(std::string(name))) return {status::duplicate_case, no_id32};
+    if (names_.contains(name)) return {status::duplicate_case, no_id32};
     const detail::flow_program& fl = rules.flow(f);
     if (init && !valid_fields(fl, *init)) return {status::bad_data, no_id32};
     fire_due(at, false);
@@ -648,7 +713,6 @@ class engine {
     clocks_.resize(clocks_.size() + fl.clocks.size());
     cases_.push_back(rec);
     names_.emplace_back(name);
-    if (!name.empty()) by_name_.emplace(std::string(name), id);
     ++versions_[v].cases;
     ++versions_[v].live;
 
@@ -1094,7 +1158,7 @@ class engine {
         name = d.name;
         name += '-';
         name += std::to_string(++versions_[p.version].open_counts[p.trigger]);
-      } while (by_name_.contains(name));
+      } while (names_.contains(name));
       opened_by_ = p.by;
       opened_trigger_ = d.name;
       create_on(p.version, d.open_flow, name, now_, &p.init);
@@ -1383,8 +1447,7 @@ class engine {
   std::vector<std::uint32_t> timer_handles_;  // per case and flow timer: deadline handle or none
   std::vector<clock_slot> clocks_;            // per case and flow clock
   detail::clock_lifecycles clock_machines_;
-  case_names names_;
-  std::unordered_map<std::string, case_id> by_name_;
+  case_names names_;  // names, and the case of a name
   std::vector<history_node> history_;
   detail::deadline_queue deadlines_;
   timestamp now_ = std::numeric_limits<timestamp>::min();

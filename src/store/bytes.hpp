@@ -66,18 +66,15 @@ class reader {
   // LEB128 as written by writer::uv; a value of more than 64 bits or a byte more than needed
   // (a last byte of 0) fails, so each value has one encoding.
   std::uint64_t uv() {
-    std::uint64_t v = 0;
-    for (int shift = 0; !failed_ && pos_ < in_.size(); shift += 7) {
-      const auto b = static_cast<unsigned char>(in_[pos_++]);
-      if (shift == 63 && b > 1) break;
-      v |= std::uint64_t{b & 0x7Fu} << shift;
+    // Most values (indices, states, counts, booleans) fit one byte: inline, no loop.
+    if (!failed_ && pos_ < in_.size()) {
+      const auto b = static_cast<unsigned char>(in_[pos_]);
       if (b < 0x80) {
-        if (b == 0 && shift > 0) break;
-        return v;
+        ++pos_;
+        return b;
       }
     }
-    failed_ = true;
-    return 0;
+    return uv_long();
   }
   std::int64_t zz() {
     const std::uint64_t u = uv();
@@ -105,6 +102,20 @@ class reader {
   std::size_t remaining() const noexcept { return in_.size() - pos_; }
 
  private:
+  std::uint64_t uv_long() {
+    std::uint64_t v = 0;
+    for (int shift = 0; !failed_ && pos_ < in_.size(); shift += 7) {
+      const auto b = static_cast<unsigned char>(in_[pos_++]);
+      if (shift == 63 && b > 1) break;
+      v |= std::uint64_t{b & 0x7Fu} << shift;
+      if (b < 0x80) {
+        if (b == 0 && shift > 0) break;
+        return v;
+      }
+    }
+    failed_ = true;
+    return 0;
+  }
   std::uint64_t fixed(int n) {
     if (failed_ || in_.size() - pos_ < static_cast<std::size_t>(n)) {
       failed_ = true;
