@@ -1,7 +1,5 @@
 // Compiled as C++17 (see CMakeLists.txt): Boost 1.74's MSM back end does not build as C++20.
 #include <cstdint>
-#include <deque>
-#include <vector>
 
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
@@ -49,48 +47,52 @@ using deadline_machine = msm::back::state_machine<deadline_def>;
 
 // State ids follow the order in which states first appear in the transition table.
 constexpr int idle_id = 0, armed_id = 1, fired_id = 2, cancelled_id = 3;
+constexpr int state_count = 4;
 
 }  // namespace
 
+// One machine in each state, each reached from a started machine by the machine's own events.
+// A deadline's event runs on a copy of the machine in the deadline's state; the copy is MSM's
+// deep copy (m_states and all), 24 bytes.
 struct deadline_lifecycles::impl {
-  std::deque<deadline_machine> machines;  // a deque: machines are not relocatable
-  std::vector<std::uint32_t> free;
+  deadline_machine in[state_count];
+
+  impl() {
+    in[idle_id].start();
+    in[armed_id] = in[idle_id];
+    in[armed_id].process_event(arm_event{});
+    in[fired_id] = in[armed_id];
+    in[fired_id].process_event(fire_event{});
+    in[cancelled_id] = in[armed_id];
+    in[cancelled_id].process_event(cancel_event{});
+  }
+
+  template <class Event>
+  bool run(state& s, const Event& e) const noexcept {
+    if (s >= state_count) return false;
+    // From a const reference: MSM's variadic constructor would take a non-const machine as an
+    // argument for its states and leave the copy in the initial state.
+    const deadline_machine& from = in[s];
+    deadline_machine m(from);
+    if (m.process_event(e) != msm::back::HANDLED_TRUE) return false;
+    s = static_cast<state>(m.current_state()[0]);
+    return true;
+  }
 };
 
-deadline_lifecycles::deadline_lifecycles() : impl_(std::make_unique<impl>()) {}
+deadline_lifecycles::deadline_lifecycles() : impl_(std::make_unique<impl>()) {
+  initial_ = static_cast<state>(impl_->in[idle_id].current_state()[0]);
+}
 deadline_lifecycles::~deadline_lifecycles() = default;
 deadline_lifecycles::deadline_lifecycles(deadline_lifecycles&&) noexcept = default;
 deadline_lifecycles& deadline_lifecycles::operator=(deadline_lifecycles&&) noexcept = default;
 
-std::uint32_t deadline_lifecycles::acquire() {
-  if (!impl_->free.empty()) {
-    const std::uint32_t h = impl_->free.back();
-    impl_->free.pop_back();
-    return h;
-  }
-  impl_->machines.emplace_back();
-  impl_->machines.back().start();
-  return static_cast<std::uint32_t>(impl_->machines.size() - 1);
-}
+bool deadline_lifecycles::arm(state& s) const noexcept { return impl_->run(s, arm_event{}); }
+bool deadline_lifecycles::cancel(state& s) const noexcept { return impl_->run(s, cancel_event{}); }
+bool deadline_lifecycles::fire(state& s) const noexcept { return impl_->run(s, fire_event{}); }
 
-bool deadline_lifecycles::arm(std::uint32_t h) noexcept {
-  return impl_->machines[h].process_event(arm_event{}) == msm::back::HANDLED_TRUE;
-}
-
-bool deadline_lifecycles::cancel(std::uint32_t h) noexcept {
-  if (impl_->machines[h].process_event(cancel_event{}) != msm::back::HANDLED_TRUE) return false;
-  impl_->free.push_back(h);
-  return true;
-}
-
-bool deadline_lifecycles::fire(std::uint32_t h) noexcept {
-  if (impl_->machines[h].process_event(fire_event{}) != msm::back::HANDLED_TRUE) return false;
-  impl_->free.push_back(h);
-  return true;
-}
-
-deadline_phase deadline_lifecycles::phase(std::uint32_t h) const noexcept {
-  switch (impl_->machines[h].current_state()[0]) {
+deadline_phase deadline_lifecycles::phase(state s) const noexcept {
+  switch (s) {
     case armed_id: return deadline_phase::armed;
     case fired_id: return deadline_phase::fired;
     case cancelled_id: return deadline_phase::cancelled;
@@ -98,7 +100,5 @@ deadline_phase deadline_lifecycles::phase(std::uint32_t h) const noexcept {
     default: return deadline_phase::idle;
   }
 }
-
-std::size_t deadline_lifecycles::capacity() const noexcept { return impl_->machines.size(); }
 
 }  // namespace crmflow::detail
