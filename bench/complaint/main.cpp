@@ -459,10 +459,11 @@ int main(int argc, char** argv) {
               crm.pending_at_peak, static_cast<double>(crm.pending_at_peak) / crm.live_at_peak);
   const crmflow::detail::flow_program& fp = w.rules->flow(w.flow);
   std::printf("    crmflow per-case estimate: case_record 16 + %zu fields x 8 + %zu timers x 4 + name std::string %zu = %zu "
-              "bytes, plus per pending deadline a heap entry 24 + a slot 24 + a Boost.MSM lifecycle machine; "
-              "baseline sizeof(case) = %zu\n",
+              "bytes, plus per pending deadline a slot %zu (with its Boost.MSM lifecycle state) + a 4-byte handle in "
+              "its timer-wheel bucket; baseline sizeof(case) = %zu\n",
               fp.fields.size(), fp.timers.size(), sizeof(std::string),
-              16 + 8 * fp.fields.size() + 4 * fp.timers.size() + sizeof(std::string), sizeof(baseline::case_data));
+              16 + 8 * fp.fields.size() + 4 * fp.timers.size() + sizeof(std::string),
+              crmflow::detail::deadline_queue::slot_bytes(), sizeof(baseline::case_data));
 
   // (2) Every storm case is created (and classified major) within 10 minutes of `start`, before
   // its first deadline, so advance_to() counts every deadline that fires.

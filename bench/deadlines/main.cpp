@@ -1,5 +1,6 @@
 // Deadline benchmark (issue 5, item 3): the engine's pending-deadline store
-// (detail::deadline_queue: heap + Boost.MSM lifecycle per deadline) against a baseline, a
+// (detail::deadline_queue: a timer wheel of 24-byte slots, each with its Boost.MSM lifecycle
+// state, sorted a bucket at a time) against a baseline, a
 // std::priority_queue of plain 32-byte structs with lazy cancellation by generation, in one run.
 //   (1) memory: 1,000,000 cases x 2.6 pending deadlines (due spread over a month): RSS growth
 //       per pending deadline;
@@ -104,7 +105,7 @@ result run_baseline(const plan& p, std::uint64_t pairs) {
   return r;
 }
 
-// ---- crmflow: detail::deadline_queue --------------------------------------------------------
+// ---- crmflow: detail::deadline_queue (timer wheel) --------------------------------------------
 
 result run_crmflow(const plan& p, std::uint64_t pairs) {
   result r;
