@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -37,9 +38,11 @@
 #if defined(__GNUC__)
 #define CRMFLOW_DETAIL_COLD [[gnu::cold, gnu::noinline]]
 #define CRMFLOW_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CRMFLOW_DETAIL_OUTLINE [[gnu::noinline]]
 #else
 #define CRMFLOW_DETAIL_COLD
 #define CRMFLOW_DETAIL_INLINE inline
+#define CRMFLOW_DETAIL_OUTLINE
 #endif
 
 namespace crmflow {
@@ -64,6 +67,7 @@ class data_record {
   std::uint64_t present() const noexcept { return present_; }
 
  private:
+  friend class engine;  // engine::fill_data reads a slot it has just found present
   std::uint64_t present_ = 0;
   std::vector<raw_value> values_;
 };
@@ -205,20 +209,28 @@ class engine {
   // a deadline's instant counts as in time. Returns accepted with the transition, or why it
   // was refused; a refused event changes nothing on the case. O(guards + actions) plus the
   // deadlines it fires.
-  outcome post(case_id c, event_id e, const data_record& data, timestamp at) {
-    if (at < now_) return reject(c, e, at, status::time_backwards, cause::posted);
-    if (deadlines_.any_due(at, false)) fire_due(at, false);
+  //
+  // Inline, and the common case is short: with no deadline due, a known case and no observer,
+  // history or trigger, the event is checked and taken from the loader's compact table right
+  // here (post_quiet); everything else (refusals, deadlines to fire first, observed engines)
+  // goes through post_checked, out of line, which makes the same checks in the order above.
+  CRMFLOW_DETAIL_INLINE outcome post(case_id c, event_id e, const data_record& data, timestamp at) {
+    // c < cases_.size() in bytes: the offset is needed anyway, and sizeof(case_record) is not a
+    // power of two (no division).
+    const std::size_t offset = std::size_t{c} * sizeof(case_record);
+    if (at < now_ || deadlines_.any_due(at, false) || !quiet_ ||
+        offset >= static_cast<std::size_t>(reinterpret_cast<const char*>(std::to_address(cases_.end())) -
+                                           reinterpret_cast<const char*>(cases_.data()))) [[unlikely]]
+      return post_checked(c, e, data, at);
     now_ = at;
-    if (c >= cases_.size()) return reject(c, e, at, status::unknown_case, cause::posted);
-    const detail::flow_program& fl = program(cases_[c]);
-    if (e >= fl.events.size()) return reject(c, e, at, status::unknown_event, cause::posted);
+    case_record& rec = *reinterpret_cast<case_record*>(reinterpret_cast<char*>(cases_.data()) + offset);
+    const detail::flow_program& fl = program(rec);
+    if (e >= fl.event_count) [[unlikely]] return reject(c, e, at, status::unknown_event, cause::posted);
+    const detail::dispatch_cell* const cell = fl.dispatch_cells.data() + (std::size_t{rec.state} * fl.event_count + e);
     raw_value values[data_record::max_slots];
-    if (!fill_data(fl, fl.events[e], data, values))
+    if (cell->event_data != 0 ? !fill_data(fl, e, data, values) : data.present() != 0) [[unlikely]]
       return reject(c, e, at, status::bad_data, cause::posted);
-    emitted_ = 0;
-    const outcome result = dispatch(c, e, values, cause::posted);
-    if (!emits_.empty() || !opens_.empty()) drain_emits();
-    return result;
+    return post_quiet(c, rec, fl, cell, e, values);
   }
 
   // post() at the clock's current time.
@@ -748,22 +760,29 @@ class engine {
   }
 
   // Copies the event's data with defaults filled in; false if a required item is missing, an
-  // undeclared one is present, or a value is invalid for its type.
-  bool fill_data(const detail::flow_program& fl, const detail::event_def& ev, const data_record& in,
+  // undeclared one is present, or a value is invalid for its type (valid_value, through the
+  // loader's event_shapes/data_checks: an event without data costs two mask tests).
+  bool fill_data(const detail::flow_program& fl, event_id e, const data_record& in,
                  raw_value* out) const noexcept {
-    const std::size_t n = ev.data.size();
+    const detail::event_shape& es = fl.event_shapes[e];
     const std::uint64_t present = in.present();
-    if (n < 64 && (present >> n) != 0) return false;
-    if ((present & ev.required_mask) != ev.required_mask) return false;
-    for (std::size_t i = 0; i < n; ++i) {
-      const detail::data_def& d = ev.data[i];
+    if (((present & ~es.allowed) | (es.required & ~present)) != 0) return false;
+    const detail::data_check* const d = fl.data_checks.data() + es.data_first;
+    for (std::uint32_t i = 0; i < es.data_count; ++i) {
+      raw_value v = d[i].initial;
       if (present >> i & 1) {
-        const raw_value v = in.get(static_cast<std::uint16_t>(i));
-        if (!valid_value(fl, d.type, d.enum_index, v)) return false;
-        out[i] = v;
-      } else {
-        out[i] = d.initial;
+        v = in.values_[i];  // present, so set() sized values_ past it
+        switch (d[i].kind) {
+          case detail::data_check_kind::any: break;
+          case detail::data_check_kind::bounded:
+            if (v < 0 || static_cast<std::uint64_t>(v) >= d[i].bound) return false;
+            break;
+          case detail::data_check_kind::string:
+            if (v < 0 || static_cast<std::uint64_t>(v) >= strings_.size()) return false;
+            break;
+        }
       }
+      out[i] = v;
     }
     return true;
   }
@@ -816,6 +835,81 @@ class engine {
   struct migration_plan;  // src/engine/versions.cpp
   void migrate_case(case_id c, std::uint16_t to, const migration_plan& plan);
 
+  // post() once the event is checked, with no observer, no history and no triggers (quiet_):
+  // `cell` is the (state, event) cell of the loader's compact table (detail::dispatch_cell).
+  // When the table can take the event, the first candidate whose guard holds is taken right
+  // here; otherwise the general path decides. Same outcome, fields and state as dispatch().
+  CRMFLOW_DETAIL_INLINE outcome post_quiet(case_id c, case_record& rec, const detail::flow_program& fl,
+                                           const detail::dispatch_cell* cell, event_id e, const raw_value* data) {
+    raw_value* const fields = fields_.data() + rec.fields;
+    const state_id from = rec.state;
+    if (cell->kind == detail::cell_kind::add) [[likely]] {
+      fields[cell->action_field] = static_cast<raw_value>(static_cast<std::uint64_t>(fields[cell->action_a]) +
+                                                          static_cast<std::uint64_t>(cell->action_imm));
+      rec.state = cell->to;
+      return accepted_outcome(from, cell->to, cell->transition);
+    }
+    if (cell->kind == detail::cell_kind::general) [[unlikely]] return post_general(c, e, data);
+    while (cell->guard != detail::fast_op::none) {
+      // `event.flag`, the commonest guard, without the switch.
+      const bool holds = cell->guard == detail::fast_op::data
+                             ? data[cell->guard_a] != 0
+                             : detail::fast_value(cell->guard, cell->guard_a, cell->guard_imm,
+                                                  {fields, data, now_}) != 0;
+      if (holds) break;
+      if (cell->next == no_id32) return reject(c, e, now_, status::guard_false, cause::posted);
+      cell = fl.dispatch_cells.data() + cell->next;
+    }
+    if (cell->action == detail::fast_op::field_add)
+      fields[cell->action_field] = static_cast<raw_value>(static_cast<std::uint64_t>(fields[cell->action_a]) +
+                                                          static_cast<std::uint64_t>(cell->action_imm));
+    else if (cell->action != detail::fast_op::none)
+      fields[cell->action_field] = detail::fast_value(cell->action, cell->action_a, cell->action_imm,
+                                                      {fields, data, now_});
+    rec.state = cell->to;
+    return accepted_outcome(from, cell->to, cell->transition);
+  }
+
+  // {accepted, from, to, t}, built from whole 32-bit words where the layout allows: built member
+  // by member, g++ 12 writes the small members to the stack one by one and reads them back as
+  // one word where post() is inlined, a store-forwarding stall on every event.
+  struct outcome_words {
+    std::uint32_t w[3];
+  };
+  CRMFLOW_DETAIL_INLINE static outcome accepted_outcome(state_id from, state_id to, std::uint32_t t) noexcept {
+    if constexpr (std::endian::native == std::endian::little && sizeof(outcome) == sizeof(outcome_words) &&
+                  offsetof(outcome, from) == 2 && offsetof(outcome, to) == 4 && offsetof(outcome, transition) == 8) {
+      return std::bit_cast<outcome>(outcome_words{
+          {std::uint32_t{static_cast<std::uint8_t>(status::accepted)} | std::uint32_t{from} << 16, to, t}});
+    } else {
+      return {status::accepted, from, to, t};
+    }
+  }
+
+  // post() step by step, as documented there.
+  CRMFLOW_DETAIL_OUTLINE outcome post_checked(case_id c, event_id e, const data_record& data, timestamp at) {
+    if (at < now_) return reject(c, e, at, status::time_backwards, cause::posted);
+    if (deadlines_.any_due(at, false)) fire_due(at, false);
+    now_ = at;
+    if (c >= cases_.size()) return reject(c, e, at, status::unknown_case, cause::posted);
+    case_record& rec = cases_[c];
+    const detail::flow_program& fl = program(rec);
+    if (e >= fl.event_count) return reject(c, e, at, status::unknown_event, cause::posted);
+    raw_value values[data_record::max_slots];
+    if (!fill_data(fl, e, data, values)) return reject(c, e, at, status::bad_data, cause::posted);
+    if (quiet_) return post_quiet(c, rec, fl, fl.dispatch_cells.data() + (std::size_t{rec.state} * fl.event_count + e), e, values);
+    return post_general(c, e, values);
+  }
+
+  // post() once the event is checked: the general path (observers, history, triggers, exit and
+  // entry, timers, emitted events).
+  CRMFLOW_DETAIL_OUTLINE outcome post_general(case_id c, event_id e, const raw_value* data) {
+    emitted_ = 0;
+    const outcome result = dispatch(c, e, data, cause::posted);
+    if (!emits_.empty() || !opens_.empty()) drain_emits();
+    return result;
+  }
+
   // Finds and takes the first transition whose guard holds.
   // Without observers, history or triggers (take() counts for them), a plain transition
   // (dispatch_plain) is taken right here:
@@ -824,7 +918,7 @@ class engine {
   CRMFLOW_DETAIL_INLINE outcome dispatch(case_id c, event_id e, const raw_value* data, cause why) {
     case_record& rec = cases_[c];
     const detail::flow_program& fl = program(rec);
-    const std::size_t cell = std::size_t{rec.state} * fl.events.size() + e;
+    const std::size_t cell = std::size_t{rec.state} * fl.event_count + e;
     const std::uint32_t* const index = fl.dispatch_index.data() + cell;
     const std::uint32_t first = index[0];
     const std::uint32_t last = index[1];

@@ -82,6 +82,70 @@ bool plain(const flow_program& flow, std::size_t s, std::uint32_t t) {
   return true;
 }
 
+// The compact form of dispatch_list[i], taken from state s (see detail::dispatch_cell); `fast`
+// says whether this candidate alone could be taken by the fast path.
+detail::dispatch_cell cell_of(const flow_program& flow, std::size_t s, std::uint32_t t, bool is_plain, bool& fast) {
+  const detail::transition_def& tr = flow.transitions[t];
+  detail::dispatch_cell c;
+  c.transition = t;
+  c.to = tr.internal ? static_cast<state_id>(s) : tr.target;
+  fast = is_plain;
+  if (tr.guard != detail::no_expr) {
+    c.guard = tr.guard_fast.kind;
+    c.guard_a = tr.guard_fast.a;
+    c.guard_imm = tr.guard_fast.imm;
+    fast = fast && c.guard != fast_op::none;
+  }
+  if (tr.actions.count > 1) fast = false;
+  if (tr.actions.count == 1) {
+    const detail::action_def& a = flow.actions[tr.actions.first];
+    // A `set` of a clock's limit or calendar field moves the clock (engine::clock_field_set);
+    // plain already excludes flows with clocks, this keeps the cell honest on its own.
+    if (a.kind != detail::action_kind::set || a.fast.kind == fast_op::none || (flow.clock_fields >> a.target & 1))
+      fast = false;
+    c.action = a.fast.kind;
+    c.action_field = a.target;
+    c.action_a = a.fast.a;
+    c.action_imm = a.fast.imm;
+  }
+  return c;
+}
+
+void build_event_shapes(flow_program& flow) {
+  flow.event_count = static_cast<std::uint32_t>(flow.events.size());
+  flow.event_shapes.clear();
+  flow.data_checks.clear();
+  for (const detail::event_def& ev : flow.events) {
+    detail::event_shape es;
+    const std::size_t n = ev.data.size();
+    es.allowed = n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    es.required = ev.required_mask;
+    es.data_first = static_cast<std::uint32_t>(flow.data_checks.size());
+    es.data_count = static_cast<std::uint32_t>(n);
+    for (const detail::data_def& d : ev.data) {
+      // Exactly engine::valid_value, with the enum's size looked up once here.
+      detail::data_check k;
+      k.initial = d.initial;
+      switch (d.type) {
+        case value_type::boolean:
+          k.kind = detail::data_check_kind::bounded;
+          k.bound = 2;
+          break;
+        case value_type::enumeration:
+          k.kind = detail::data_check_kind::bounded;
+          k.bound = d.enum_index < flow.enums.size()
+                        ? static_cast<std::uint32_t>(flow.enums[d.enum_index].values.size())
+                        : 0;
+          break;
+        case value_type::string: k.kind = detail::data_check_kind::string; break;
+        default: k.kind = detail::data_check_kind::any; break;
+      }
+      flow.data_checks.push_back(k);
+    }
+    flow.event_shapes.push_back(es);
+  }
+}
+
 }  // namespace
 
 void optimize_flow(flow_program& flow) {
@@ -95,6 +159,33 @@ void optimize_flow(flow_program& flow) {
     for (std::size_t e = 0; e < ne; ++e)
       for (std::uint32_t i = flow.dispatch_index[s * ne + e]; i < flow.dispatch_index[s * ne + e + 1]; ++i)
         flow.dispatch_plain[i] = plain(flow, s, flow.dispatch_list[i]) ? 1 : 0;
+  build_event_shapes(flow);
+  flow.dispatch_cells.assign(flow.states.size() * ne, {});
+  for (std::size_t s = 0; s < flow.states.size(); ++s)
+    for (std::size_t e = 0; e < ne; ++e) {
+      const std::size_t head = s * ne + e;
+      const std::uint32_t first = flow.dispatch_index[head], last = flow.dispatch_index[head + 1];
+      bool fast = first != last;  // no candidate: the general path refuses (no_transition)
+      std::size_t at = head;      // the cell being filled; indices, as the vector grows
+      for (std::uint32_t i = first; i < last; ++i) {
+        const std::uint32_t next = static_cast<std::uint32_t>(flow.dispatch_cells.size());
+        if (i != first) {
+          flow.dispatch_cells[at].next = next;
+          flow.dispatch_cells.emplace_back();
+          at = next;
+        }
+        bool this_fast = false;
+        flow.dispatch_cells[at] = cell_of(flow, s, flow.dispatch_list[i], flow.dispatch_plain[i] != 0, this_fast);
+        fast = fast && this_fast;
+        if (flow.transitions[flow.dispatch_list[i]].guard == detail::no_expr)
+          break;  // the candidates after an unguarded one are never tried
+      }
+      detail::dispatch_cell& h = flow.dispatch_cells[head];
+      h.kind = !fast ? detail::cell_kind::general
+               : h.guard == fast_op::none && h.action == fast_op::field_add ? detail::cell_kind::add
+                                                                             : detail::cell_kind::fast;
+      flow.dispatch_cells[head].event_data = flow.events[e].data.empty() ? 0 : 1;
+    }
 }
 
 }  // namespace crmflow::loader

@@ -6,8 +6,9 @@
 namespace crmflow::loader {
 
 // Fills the fast forms of a finished flow (its dispatch tables built): fast_expr of guards and
-// of `set` actions, and dispatch_plain. Changes no behaviour: each form stands for exactly what
-// the engine would otherwise compute.
+// of `set` actions, dispatch_plain, the compact dispatch_cells and the per-event data checks
+// (event_count, event_shapes, data_checks). Changes no behaviour: each form stands for exactly
+// what the engine would otherwise compute.
 void optimize_flow(detail::flow_program& flow);
 
 }  // namespace crmflow::loader

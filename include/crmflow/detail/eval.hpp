@@ -70,35 +70,40 @@ inline std::int64_t evaluate(const flow_program& flow, std::uint32_t start,
   }
 }
 
+// The value of a fast form (kind, operand a, immediate k); `kind` is not fast_op::none.
+inline std::int64_t fast_value(fast_op kind, std::uint16_t a, std::int64_t k, const eval_context& ctx) noexcept {
+  switch (kind) {
+    case fast_op::none: break;
+    case fast_op::imm: return k;
+    case fast_op::field: return ctx.fields[a];
+    case fast_op::data: return ctx.data[a];
+    case fast_op::now: return ctx.now;
+    case fast_op::field_add:
+      return static_cast<std::int64_t>(static_cast<std::uint64_t>(ctx.fields[a]) +
+                                       static_cast<std::uint64_t>(k));
+    case fast_op::field_eq: return ctx.fields[a] == k;
+    case fast_op::field_ne: return ctx.fields[a] != k;
+    case fast_op::field_lt: return ctx.fields[a] < k;
+    case fast_op::field_le: return ctx.fields[a] <= k;
+    case fast_op::field_gt: return ctx.fields[a] > k;
+    case fast_op::field_ge: return ctx.fields[a] >= k;
+    case fast_op::data_eq: return ctx.data[a] == k;
+    case fast_op::data_ne: return ctx.data[a] != k;
+    case fast_op::data_lt: return ctx.data[a] < k;
+    case fast_op::data_le: return ctx.data[a] <= k;
+    case fast_op::data_gt: return ctx.data[a] > k;
+    case fast_op::data_ge: return ctx.data[a] >= k;
+    case fast_op::field_not: return !ctx.fields[a];
+    case fast_op::data_not: return !ctx.data[a];
+  }
+  return 0;
+}
+
 // Evaluates an expression through its fast form when it has one (see fast_op), else runs the
 // code at `start`. Same result either way.
 inline std::int64_t evaluate(const flow_program& flow, const fast_expr& fast, std::uint32_t start,
                              const eval_context& ctx) noexcept {
-  const std::int64_t k = fast.imm;
-  switch (fast.kind) {
-    case fast_op::none: break;
-    case fast_op::imm: return k;
-    case fast_op::field: return ctx.fields[fast.a];
-    case fast_op::data: return ctx.data[fast.a];
-    case fast_op::now: return ctx.now;
-    case fast_op::field_add:
-      return static_cast<std::int64_t>(static_cast<std::uint64_t>(ctx.fields[fast.a]) +
-                                       static_cast<std::uint64_t>(k));
-    case fast_op::field_eq: return ctx.fields[fast.a] == k;
-    case fast_op::field_ne: return ctx.fields[fast.a] != k;
-    case fast_op::field_lt: return ctx.fields[fast.a] < k;
-    case fast_op::field_le: return ctx.fields[fast.a] <= k;
-    case fast_op::field_gt: return ctx.fields[fast.a] > k;
-    case fast_op::field_ge: return ctx.fields[fast.a] >= k;
-    case fast_op::data_eq: return ctx.data[fast.a] == k;
-    case fast_op::data_ne: return ctx.data[fast.a] != k;
-    case fast_op::data_lt: return ctx.data[fast.a] < k;
-    case fast_op::data_le: return ctx.data[fast.a] <= k;
-    case fast_op::data_gt: return ctx.data[fast.a] > k;
-    case fast_op::data_ge: return ctx.data[fast.a] >= k;
-    case fast_op::field_not: return !ctx.fields[fast.a];
-    case fast_op::data_not: return !ctx.data[fast.a];
-  }
+  if (fast.kind != fast_op::none) return fast_value(fast.kind, fast.a, fast.imm, ctx);
   return evaluate(flow, start, ctx);
 }
 

@@ -312,6 +312,59 @@ struct clock_def {
   int column = 0;
 };
 
+// ---- the compact dispatch table of the quiet fast path (engine::post) ------------------------
+
+// The dispatch table of the quiet fast path (engine::post), built by src/loader/optimize.cpp:
+// the cell of (state s, event e) is dispatch_cells[s * event_count + e] and holds the first
+// candidate transition of dispatch_list for that pair in a form read without touching
+// transition_def or action_def; when its guard is false, `next` is the cell of the next
+// candidate (past the states x events part), until an unguarded one or none (guard_false).
+// `kind` (first cell only) is not `general` when every candidate up to the first unguarded
+// one can be taken right there: plain (dispatch_plain), its guard absent or in a fast form,
+// and at most one action, a `set` whose value has a fast form. Otherwise, and when there is no
+// candidate (no_transition), the engine takes the general path (engine::dispatch).
+enum class cell_kind : std::uint8_t {
+  general,  // the general path decides
+  add,      // one unguarded candidate whose action is fields[action_field] = fields[action_a] + action_imm
+  fast,     // the candidates in this form: guards, the chain, any fast action
+};
+
+struct dispatch_cell {
+  std::int64_t guard_imm = 0;
+  std::int64_t action_imm = 0;
+  std::uint32_t transition = 0;   // index into flow_program::transitions
+  std::uint32_t next = no_id32;   // index into dispatch_cells: the next candidate, if any
+  state_id to = 0;                // the state after it: the source state for an internal one
+  std::uint16_t guard_a = 0;
+  field_id action_field = 0;      // the `set` action's field
+  std::uint16_t action_a = 0;
+  cell_kind kind = cell_kind::general;
+  std::uint8_t event_data = 0;    // 1 when the event declares data (first cell only)
+  fast_op guard = fast_op::none;  // none: no guard
+  fast_op action = fast_op::none; // none: no action
+};
+
+// What post() checks of an event's data, without the names: data_checks[data_first ..
+// data_first + data_count) per declared item, in slot order.
+enum class data_check_kind : std::uint8_t {
+  any,      // int, timestamp, duration: every value is valid
+  bounded,  // bool, enum: 0 <= v < bound
+  string,   // 0 <= v < the engine's string pool size (an interned id)
+};
+
+struct data_check {
+  raw_value initial = 0;  // the default, used when the item is absent (and not required)
+  std::uint32_t bound = 0;
+  data_check_kind kind = data_check_kind::any;
+};
+
+struct event_shape {
+  std::uint64_t allowed = 0;   // bit i: slot i is declared
+  std::uint64_t required = 0;  // event_def::required_mask
+  std::uint32_t data_first = 0;
+  std::uint32_t data_count = 0;
+};
+
 // A whole compiled flow. Transitions for (state s, event e) are
 // dispatch_list[dispatch_index[s * events.size() + e] .. dispatch_index[s * events.size() + e + 1]),
 // already in priority order (the state's own, then each group's in declaration order).
@@ -340,6 +393,12 @@ struct flow_program {
   // no exit/entry actions, no group left or entered with actions or timers, no timer to stop or
   // start, not a final target, and not in a flow with clocks.
   std::vector<std::uint8_t> dispatch_plain;
+  // states x events cells, then the further candidates of guarded cells: see dispatch_cell.
+  std::vector<dispatch_cell> dispatch_cells;
+  // Per event (src/loader/optimize.cpp): events.size() without a division, and the data checks.
+  std::uint32_t event_count = 0;
+  std::vector<event_shape> event_shapes;
+  std::vector<data_check> data_checks;
 
   std::vector<action_def> actions;
   std::vector<emit_arg> emit_args;
