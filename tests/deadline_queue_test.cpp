@@ -197,6 +197,33 @@ BOOST_AUTO_TEST_CASE(stale_entries_do_not_pile_up_in_the_bucket_being_fired) {
   BOOST_TEST(q.entries() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(stale_entries_stay_bounded_beside_many_live_ones_in_the_bucket_being_fired) {
+  deadline_queue q;
+  const timestamp t0 = 3 * day;
+  q.start(0, 0, t0, no_id32);
+  for (case_id c = 1; c < 20000; ++c) q.start(c, 0, t0 + 1 + c % 500, no_id32);
+  BOOST_TEST(drain(q, t0) == (lines{"0.0@" + std::to_string(t0)}));  // the bucket is being fired
+  // 19,999 live in the run; one more restarted 100,000 times in it: the stale entries it leaves
+  // are dropped once they outnumber the live late ones, not when they reach half of everything.
+  std::uint32_t h = no_id32;
+  std::size_t most = 0;
+  for (timestamp k = 0; k < 100000; ++k) {
+    h = q.start(77777, 0, t0 + 1 + k % 600, h);
+    most = std::max(most, q.entries());
+  }
+  BOOST_TEST(q.pending() == 20000u);
+  BOOST_TEST(most <= 20000u + 4096u);
+  const lines got = drain(q, t0 + day);
+  BOOST_TEST(got.size() == 20000u);
+  BOOST_TEST(got[0] == "500.0@" + std::to_string(t0 + 1));
+  // Last due t0 + 1 + 99,999 % 600 = t0 + 400: after the 40 started earlier at that instant
+  // (c % 500 == 399), before those due a millisecond later.
+  const auto at = std::find(got.begin(), got.end(), "77777.0@" + std::to_string(t0 + 400));
+  BOOST_TEST_REQUIRE((at != got.end()));
+  BOOST_TEST(*(at - 1) == "19899.0@" + std::to_string(t0 + 400));
+  BOOST_TEST(*(at + 1) == "400.0@" + std::to_string(t0 + 401));
+}
+
 BOOST_AUTO_TEST_CASE(a_first_deadline_far_ahead_does_not_push_the_rest_into_the_heap) {
   deadline_queue q;
   q.start(0, 0, 400 * day, no_id32);  // sets the wheel's base 400 days ahead

@@ -1121,6 +1121,35 @@ BOOST_AUTO_TEST_CASE(advance_to_fires_in_time_order_ties_in_start_order) {
   BOOST_TEST(w.eng.now() == 20000);
 }
 
+// What a snapshot saves and restores (scheduled_deadlines, restore_deadline): ties at one
+// instant keep firing in their start order, not in case order.
+BOOST_AUTO_TEST_CASE(restored_deadlines_fire_ties_in_the_saved_start_order) {
+  world w(order_rules);
+  const std::vector<std::string> names = {"A", "B", "C", "D"};
+  for (const std::string& n : names) w.create(n, 0);
+  for (const case_id c : {2u, 0u, 3u, 1u}) BOOST_TEST(w.post(c, "go", 1000).accepted());  // all due 11000
+  const std::vector<scheduled_deadline> saved = w.eng.scheduled_deadlines();
+  std::vector<case_id> ids;
+  for (const scheduled_deadline& x : saved) ids.push_back(x.id);
+  BOOST_TEST(ids == (std::vector<case_id>{2, 0, 3, 1}));
+
+  world r(order_rules);
+  const state_id waiting = *r.rules->find_state(0, "waiting");
+  for (const std::string& n : names) BOOST_TEST(r.eng.restore_case(0, n, waiting, nullptr).accepted());
+  for (const scheduled_deadline& x : saved) BOOST_TEST(r.eng.restore_deadline(x.id, x.timer, x.due));
+  std::vector<case_id> again;
+  for (const scheduled_deadline& x : r.eng.scheduled_deadlines()) again.push_back(x.id);
+  BOOST_TEST(again == ids);
+  w.rec.take();
+  r.rec.take();
+  BOOST_TEST(w.eng.advance_to(20000) == 4u);
+  BOOST_TEST(r.eng.advance_to(20000) == 4u);
+  const lines fired = {"deadline C w @11000", "set C hits=100 @11000", "deadline A w @11000", "set A hits=100 @11000",
+                       "deadline D w @11000", "set D hits=100 @11000", "deadline B w @11000", "set B hits=100 @11000"};
+  BOOST_TEST(w.rec.take() == fired);
+  BOOST_TEST(r.rec.take() == fired);
+}
+
 BOOST_AUTO_TEST_CASE(an_event_at_the_deadline_instant_comes_first) {
   world w(order_rules);
   const case_id e = w.create("E", 0);

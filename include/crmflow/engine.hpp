@@ -376,7 +376,7 @@ class engine {
   }
 
 
-  // Every running deadline of every case, in start order. O(n log n) in the heap's entries.
+  // Every running deadline of every case, in start order. O(slots + n log n), n running.
   std::vector<scheduled_deadline> scheduled_deadlines() const {
     std::vector<scheduled_deadline> out;
     out.reserve(deadlines_.pending());

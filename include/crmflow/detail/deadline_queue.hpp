@@ -98,7 +98,10 @@ class deadline_queue {
       const near_entry e = *top;
       near_pop(top);
       slot& s = slots_[e.handle];
-      if (s.where != in_near || s.seq != e.seq || !lifecycles_.fire(s.state)) continue;  // stale
+      if (s.where != in_near || s.seq != e.seq || !lifecycles_.fire(s.state)) {  // stale
+        --near_stale_;
+        continue;
+      }
       out = {s.owner, s.timer, e.due};
       release(e.handle);
       hint_ = --live_ == 0 ? never : e.due;
@@ -201,6 +204,7 @@ class deadline_queue {
     ready_.clear();
     ready_pos_ = 0;
     late_.clear();
+    near_stale_ = 0;
     anchored_ = false;
     hint_ = never;
   }
@@ -219,10 +223,11 @@ class deadline_queue {
       s.where = in_near;
       late_.push_back({s.due, s.seq, h});
       std::push_heap(late_.begin(), late_.end(), after);
-      // Many starts below base_ (a first deadline far ahead, then nearer ones; restarts in the
-      // current bucket): rebuild from the earliest so they leave the heap. Amortised: the next
-      // rebuild needs as many late starts again.
-      if (late_.size() >= 4096 && late_.size() > live_ / 2) rehome();
+      // Many starts below base_ (a first deadline far ahead, then nearer ones), or restarts
+      // in the current bucket leaving stale entries: rebuild from the earliest, so the former
+      // leave the heap and the latter are dropped. Amortised: the next rebuild needs as many
+      // late starts again.
+      if (late_.size() >= 4096 && (late_.size() > live_ / 2 || near_stale_ > late_.size() / 2)) rehome();
       return;
     }
     const std::int64_t e = epoch_of_bucket(b), current = epoch_of_bucket(base_);
@@ -275,6 +280,7 @@ class deadline_queue {
         far_.pop_back();
         break;
       }
+      case in_near: ++near_stale_; break;  // its entry stays in near, stale
       default: break;
     }
     s.where = in_none;
@@ -444,6 +450,7 @@ class deadline_queue {
     ready_.clear();
     ready_pos_ = 0;
     late_.clear();
+    near_stale_ = 0;
     for (bucket& v : l1_) bucket{}.swap(v);
     for (bucket& v : l2_) bucket{}.swap(v);
     far_.clear();
@@ -494,6 +501,7 @@ class deadline_queue {
   std::vector<near_entry> ready_;
   std::size_t ready_pos_ = 0;
   std::vector<near_entry> late_;  // min-heap by (due, seq)
+  std::size_t near_stale_ = 0;    // entries in ready_ and late_ whose deadline was cancelled or moved
   std::vector<near_entry> scratch_;  // gather's second buffer
   std::int64_t base_ = 0;         // the first bucket not yet near
   bool anchored_ = false;         // base_ is set (by the first start)
