@@ -167,7 +167,9 @@ crmflow::engine_options bench_options() {
   return o;
 }
 
-single_result run_crmflow_single(const crm_flow& cf, const std::uint8_t* steps, std::uint64_t events) {
+// Not inlined into main, so that callgrind can count them alone (bench/README.md:
+// `--toggle-collect=*run_crmflow_single*`); post() is inlined inside them either way.
+[[gnu::noinline]] single_result run_crmflow_single(const crm_flow& cf, const std::uint8_t* steps, std::uint64_t events) {
   single_result r;
   for (int rep = 0; rep < reps; ++rep) {
     crmflow::engine eng(cf.rules, bench_options());
@@ -188,7 +190,7 @@ single_result run_crmflow_single(const crm_flow& cf, const std::uint8_t* steps, 
   return r;
 }
 
-many_result run_crmflow_many(const crm_flow& cf, const std::uint8_t* steps, std::uint32_t cases,
+[[gnu::noinline]] many_result run_crmflow_many(const crm_flow& cf, const std::uint8_t* steps, std::uint32_t cases,
                              const std::uint8_t* pre, int rounds, std::uint64_t& rss_growth) {
   crmflow::engine eng(cf.rules, bench_options());
   const std::uint64_t before = crmflow_bench::rss_bytes();

@@ -759,6 +759,12 @@ class engine {
     return true;
   }
 
+  // Whether `v` is an id of the string pool. Out of line: the pool's size is a deque's, some
+  // twenty instructions, which the compiler would otherwise compute for every event with data.
+  CRMFLOW_DETAIL_OUTLINE bool interned(raw_value v) const noexcept {
+    return v >= 0 && static_cast<std::uint64_t>(v) < strings_.size();
+  }
+
   // Copies the event's data with defaults filled in; false if a required item is missing, an
   // undeclared one is present, or a value is invalid for its type (valid_value, through the
   // loader's event_shapes/data_checks: an event without data costs two mask tests).
@@ -778,7 +784,7 @@ class engine {
             if (v < 0 || static_cast<std::uint64_t>(v) >= d[i].bound) return false;
             break;
           case detail::data_check_kind::string:
-            if (v < 0 || static_cast<std::uint64_t>(v) >= strings_.size()) return false;
+            if (!interned(v)) return false;
             break;
         }
       }
@@ -851,12 +857,7 @@ class engine {
     }
     if (cell->kind == detail::cell_kind::general) [[unlikely]] return post_general(c, e, data);
     while (cell->guard != detail::fast_op::none) {
-      // `event.flag`, the commonest guard, without the switch.
-      const bool holds = cell->guard == detail::fast_op::data
-                             ? data[cell->guard_a] != 0
-                             : detail::fast_value(cell->guard, cell->guard_a, cell->guard_imm,
-                                                  {fields, data, now_}) != 0;
-      if (holds) break;
+      if (detail::fast_value(cell->guard, cell->guard_a, cell->guard_imm, {fields, data, now_}) != 0) break;
       if (cell->next == no_id32) return reject(c, e, now_, status::guard_false, cause::posted);
       cell = fl.dispatch_cells.data() + cell->next;
     }

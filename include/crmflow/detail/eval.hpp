@@ -71,6 +71,11 @@ inline std::int64_t evaluate(const flow_program& flow, std::uint32_t start,
 }
 
 // The value of a fast form (kind, operand a, immediate k); `kind` is not fast_op::none.
+// Always inlined: a call inside engine::post_quiet's guard chain makes the compiler save and
+// restore half the loop's registers around it on every event that reaches the chain.
+#if defined(__GNUC__)
+[[gnu::always_inline]]
+#endif
 inline std::int64_t fast_value(fast_op kind, std::uint16_t a, std::int64_t k, const eval_context& ctx) noexcept {
   switch (kind) {
     case fast_op::none: break;
