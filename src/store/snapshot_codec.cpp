@@ -21,7 +21,7 @@
 //                                                     -- per SLA clock, [...] unless idle;
 //                                                        calendar: 0 none, else its index + 1
 //                                                        in the case's version
-//   deadlines:uv { case:uv timer:uv due:zz }          -- in start order, due - now
+//   deadlines:uv { case:uv timer:uv due:zz }          -- in start order, due - now (mod 2^64)
 //   triggers, per present slot: as CRMFSNP4 (below)
 //
 // Why: each string is interned once per snapshot instead of once per field (14 per complaint),
@@ -558,7 +558,7 @@ std::string encode_engine(const engine& e) {
   for (const scheduled_deadline& x : d) {
     w.uv(x.id);
     w.uv(x.timer);
-    w.zz(x.due - e.now());
+    w.zz(static_cast<std::int64_t>(static_cast<std::uint64_t>(x.due) - static_cast<std::uint64_t>(e.now())));
   }
   for (std::size_t v = 0; v < e.slot_count(); ++v)
     if (e.slot_rules(v)) encode_triggers(e, w, v);
@@ -701,7 +701,8 @@ store_status decode_v5(reader& in, engine& e) {
     const std::int64_t due = in.zz();
     if (in.failed()) return corrupt(in, "truncated deadline table");
     if (c > no_id32 || t > max_u16 ||
-        !e.restore_deadline(static_cast<case_id>(c), static_cast<timer_id>(t), now + due))
+        !e.restore_deadline(static_cast<case_id>(c), static_cast<timer_id>(t),
+                            static_cast<timestamp>(static_cast<std::uint64_t>(now) + static_cast<std::uint64_t>(due))))
       return corrupt(in, "deadline " + std::to_string(i) + " names an unknown or running timer");
   }
   for (std::size_t v = 0; v < e.slot_count(); ++v)
