@@ -587,8 +587,12 @@ store_status decode_v5(reader& in, engine& e) {
 
   // The kinds of case and their counts; every case takes at least 3 bytes and each of its
   // fields, clocks and name at least one more, which bounds what is reserved.
+  std::uint64_t flows = 0;  // at most one kind per (version, flow)
+  for (std::size_t v = 0; v < e.slot_count(); ++v)
+    if (e.slot_rules(v)) flows += e.slot_rules(v)->flow_count();
   const std::uint64_t kind_count = in.uv();
   if (in.failed() || kind_count > in.remaining()) return corrupt(in, "truncated case kinds");
+  if (kind_count > flows) return corrupt(in, "more case kinds than flows");
   std::vector<case_kind> kinds(kind_count);
   std::vector<const detail::flow_program*> kind_flow(kind_count);
   std::uint64_t cases = 0, fields = 0, timers = 0, clocks = 0, named = 0;
