@@ -53,16 +53,7 @@ class reader {
   std::uint32_t u32() { return static_cast<std::uint32_t>(fixed(4)); }
   std::uint64_t u64() { return fixed(8); }
   std::int64_t i64() { return static_cast<std::int64_t>(fixed(8)); }
-  std::string_view str() {
-    const std::uint32_t n = u32();
-    if (failed_ || n > in_.size() - pos_) {
-      failed_ = true;
-      return {};
-    }
-    std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
+  std::string_view str() { return take(u32()); }
   // LEB128 as written by writer::uv; a value of more than 64 bits or a byte more than needed
   // (a last byte of 0) fails, so each value has one encoding.
   std::uint64_t uv() {
@@ -80,16 +71,7 @@ class reader {
     const std::uint64_t u = uv();
     return static_cast<std::int64_t>((u >> 1) ^ (0 - (u & 1)));
   }
-  std::string_view vstr() {
-    const std::uint64_t n = uv();
-    if (failed_ || n > in_.size() - pos_) {
-      failed_ = true;
-      return {};
-    }
-    std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
+  std::string_view vstr() { return take(uv()); }
   bool expect(std::string_view bytes) {
     if (in_.substr(pos_, bytes.size()) != bytes) return failed_ = true, false;
     pos_ += bytes.size();
@@ -115,6 +97,16 @@ class reader {
     }
     failed_ = true;
     return 0;
+  }
+  // The next n bytes; fails (and returns empty) when fewer are left.
+  std::string_view take(std::uint64_t n) {
+    if (failed_ || n > in_.size() - pos_) {
+      failed_ = true;
+      return {};
+    }
+    std::string_view s = in_.substr(pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+    return s;
   }
   std::uint64_t fixed(int n) {
     if (failed_ || in_.size() - pos_ < static_cast<std::size_t>(n)) {
