@@ -211,6 +211,137 @@ BOOST_AUTO_TEST_CASE(durable_engine_writes_every_input_and_what_it_caused_with_i
   }
 }
 
+namespace {
+// Little-endian bytes built by hand from docs/store.md's layout, independently of the
+// library's writer.
+struct le_bytes {
+  std::string out;
+  le_bytes& u8(std::uint8_t v) { return fixed(v, 1); }
+  le_bytes& u16(std::uint16_t v) { return fixed(v, 2); }
+  le_bytes& u32(std::uint32_t v) { return fixed(v, 4); }
+  le_bytes& i64(std::int64_t v) { return fixed(static_cast<std::uint64_t>(v), 8); }
+  le_bytes& str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out += s;
+    return *this;
+  }
+  le_bytes& fixed(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out += static_cast<char>(v >> (8 * i) & 0xFF);
+    return *this;
+  }
+};
+
+std::string hex_of(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    out += digits[static_cast<unsigned char>(c) >> 4];
+    out += digits[static_cast<unsigned char>(c) & 0xF];
+  }
+  return out;
+}
+}  // namespace
+
+// What is written, byte for byte: each journal record's payload (the layout in
+// durable_engine.cpp and docs/store.md) and CRC-32, each audit record, and each hash of the
+// chain. The checksums and hashes were computed outside crmflow (python3 zlib.crc32 and
+// hashlib.sha256 over the same bytes), so a faster encoder, checksum or hash that changes a
+// single byte fails here.
+BOOST_AUTO_TEST_CASE(the_journal_and_the_chain_are_pinned_byte_for_byte) {
+  temp_dir t;
+  write_history(t / "s.db");
+  const timestamp t0 = *parse_timestamp("2026-03-02T09:00:00+08:00");
+  {
+    // One more input with initial fields (a string and a bool) and one with a raw slot past the
+    // event's data (written as i64, tag 0), then time moved on.
+    auto rules = load_ok(rules_yaml);
+    open_durable_result d = durable_engine::open(rules, open_store(t / "s.db"));
+    BOOST_TEST_REQUIRE(d.status.ok(), d.status.message());
+    data_record init;
+    init.set(0, d.engine->intern("王五"));
+    init.set(1, 1);
+    const case_id c = d.engine->create_case(0, "R-2", t0 + 4 * h, &init, "前台").value.id;
+    data_record odd;
+    odd.set(0, d.engine->intern("赵六"));
+    odd.set(5, -2);
+    BOOST_TEST(d.engine->post(c, 0, odd, t0 + 4 * h + m).value.status == status::bad_data);  // journaled all the same
+    d.engine->advance_to(t0 + 7 * h, "cron");
+  }
+  auto s = open_store(t / "s.db", true);
+
+  struct expected_record {
+    std::uint8_t kind;
+    std::string payload;
+    std::uint32_t checksum;
+  };
+  const std::vector<expected_record> expected_journal = {
+      {1, le_bytes().u16(0).str("R-1").i64(t0).u8(0).u8(0).out, 2828370128u},
+      {2, le_bytes().u32(0).u16(0).i64(t0 + 5 * m).u8(1).u8(0).u8(1).str("张\"师傅\"").out, 3154524560u},
+      {2, le_bytes().u32(0).u16(1).i64(t0 + 3 * h).u8(0).out, 3551961920u},
+      {2, le_bytes().u32(7).u16(1).i64(t0 + 3 * h).u8(0).out, 2041551661u},
+      {1, le_bytes().u16(0).str("R-2").i64(t0 + 4 * h).u8(1).u8(2).u8(0).u8(1).str("王五").u8(1).u8(0).i64(1).out, 2380900342u},
+      {2, le_bytes().u32(1).u16(0).i64(t0 + 4 * h + m).u8(2).u8(0).u8(1).str("赵六").u8(5).u8(0).i64(-2).out, 545749663u},
+      {3, le_bytes().i64(t0 + 7 * h).out, 3254698280u},
+  };
+  std::vector<journal_record> journal;
+  BOOST_TEST(s->read(1, [&](const journal_record& r) {
+                journal.push_back(r);
+                return true;
+              }).ok());
+  BOOST_TEST_REQUIRE(journal.size() == expected_journal.size());
+  for (std::size_t i = 0; i < journal.size(); ++i) {
+    BOOST_TEST_CONTEXT("journal seq " << i + 1) {
+      BOOST_TEST(journal[i].seq == i + 1);
+      BOOST_TEST(+journal[i].kind == +expected_journal[i].kind);
+      BOOST_TEST(hex_of(journal[i].payload) == hex_of(expected_journal[i].payload));
+      BOOST_TEST(journal[i].checksum == expected_journal[i].checksum);
+      BOOST_TEST(record_checksum(journal[i].seq, journal[i].kind, journal[i].payload) == expected_journal[i].checksum);
+    }
+  }
+
+  std::vector<std::string> records = expected_records;
+  const std::vector<std::string> more = {
+      R"({"actor":"前台","at":"2026-03-02T13:00:00+08:00","case":"R-2","fields":{"urgent":true,"worker":"王五"},"flow":"repair","outcome":"accepted","type":"create"})",
+      R"({"actor":"前台","at":"2026-03-02T13:00:00+08:00","case":"R-2","flow":"repair","state":"new","type":"created"})",
+      R"({"actor":"system","at":"2026-03-02T13:01:00+08:00","case":"R-2","data":{"#5":-2,"worker":"赵六"},"event":"assign","flow":"repair","outcome":"bad_data","type":"event"})",
+      R"({"actor":"system","at":"2026-03-02T13:01:00+08:00","case":"R-2","cause":"posted","event":"assign","flow":"repair","reason":"bad_data","type":"rejected"})",
+      R"({"actor":"cron","at":"2026-03-02T16:00:00+08:00","type":"advance"})",
+  };
+  records.insert(records.end(), more.begin(), more.end());
+  const std::vector<std::string> expected_hashes = {
+      "cd91908bf39d36732efc2bc6b68b9a907655f18f215e948a7a02ad418be97c4c",
+      "442eb343401e1d0ef4cc07fc6719b934fe45b45de65747a410defff0b6e85e12",
+      "7f4e3719a414159f433e314f7f85c80459eb873a6426b35e2be46371e9fd4e9b",
+      "0cc50b85a788e4c1c430efe091e8f40db6119a756c91f627f54b5bcdaa7f0cee",
+      "0b5c20be21df68838957fd051351d3d7b7670180569a8c4096575f7f4d91f03e",
+      "6c061b9a128fee978c68ae1e77c2ccf158ed278c8c2f3f2befa62885a00093c6",
+      "8456b291916aa89418272af929e59d29b789060ab08e4d269f5944ed55eb835e",
+      "0f90f20576a29a6a94fdc6e4d892387086afc8446dce7414ccf90669b31aad57",
+      "760ff65ca930cab5d6b0f80a4bd1e1740e7458140e090703816fcd1457bba2db",
+      "97c7a91f5adc517661b09d810070a26c85566431eb356d65d46ddd1aadf7d563",
+      "13ac0066bb2f21a0b66f95ff0a13a493272cbfe77d556ebc576e34b58e3660b8",
+      "963d173d866d02522e955c15c92141b062a04f188a6f568104fb6842a16abc71",
+      "48946195582444fcb3ec79186d9852fc0803287dcb7dced79c5021d23ad076e5",
+      "b3432830d6bf06b98149b5e5a0c3e335242a4e2166f2eba7bf30ef9c5de2063e",
+      "5e3e3c7d68aaa89750176ab4b2b2f27ffbf446e947d356fbe2de3ef792d60547",
+      "bcc8beaae061f04979e9d9f0da7f11cf20a1b8ef7a1a10924e23d77fac4a481c",
+      "530ce9855c8897dd2f9245bc6a1a8826a420ad5b64e040ebf13ff1bc81312a72",
+      "b6d304ee2963e359287dba0827d92e04e27b38a7bd242b40903e50b05a8bab7e",
+  };
+  const std::vector<audit_entry> trail = read_trail(*s);
+  lines got;
+  for (const audit_entry& e : trail) got.push_back(e.record);
+  BOOST_TEST(got == lines(records));
+  BOOST_TEST_REQUIRE(trail.size() == expected_hashes.size());
+  for (std::size_t i = 0; i < trail.size(); ++i) {
+    BOOST_TEST_CONTEXT("audit seq " << i + 1) {
+      BOOST_TEST(trail[i].prev == (i == 0 ? std::string(audit_genesis) : expected_hashes[i - 1]));
+      BOOST_TEST(trail[i].hash == expected_hashes[i]);
+      BOOST_TEST(audit_hash(trail[i].prev, i + 1, trail[i].record) == expected_hashes[i]);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_trail_continues_after_reopening_and_recovery_ignores_it) {
   temp_dir t;
   write_history(t / "s.db");
