@@ -122,7 +122,7 @@ class durable_engine {
   durable_engine(std::shared_ptr<const rule_set> rules, std::unique_ptr<crmflow::store> store,
                  engine_options options, durable_options durable);
   store_status recover();
-  store_status journal(record_kind kind, std::string payload);
+  store_status journal(record_kind kind);  // stages record_, whose payload the caller wrote
   bool auditing() const noexcept { return recorder_ != nullptr; }
   void start_audit(std::string_view actor);
   store_status finish_audit(std::string input_record);
@@ -137,7 +137,7 @@ class durable_engine {
   std::uint64_t snapshot_seq_ = 0;
   bool in_batch_ = false;
   store_status snapshot_status_;
-  std::string payload_;
+  journal_record record_;  // reused by every input: its payload's buffer is allocated once
   std::unique_ptr<audit_recorder> recorder_;  // set when the audit trail is written
 };
 

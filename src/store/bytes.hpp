@@ -37,8 +37,12 @@ class writer {
   }
 
  private:
+  // Into a local buffer, then one append: a push_back per byte is a call and a capacity check
+  // each (the journal writes 14 such bytes and more per input).
   void fixed(std::uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_.push_back(static_cast<char>(v >> (8 * i) & 0xFF));
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (8 * i) & 0xFF);
+    out_.append(bytes, static_cast<std::size_t>(n));
   }
   std::string& out_;
 };

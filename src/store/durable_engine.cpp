@@ -33,8 +33,9 @@ void write_values(writer& w, const engine& e, const data_record* rec, std::size_
     return;
   }
   w.u8(static_cast<std::uint8_t>(std::popcount(rec->present())));
-  for (std::uint16_t s = 0; s < data_record::max_slots; ++s) {
-    if (!rec->has(s)) continue;
+  // The set slots in increasing order, by their bits (most records have a few of 64).
+  for (std::uint64_t bits = rec->present(); bits != 0; bits &= bits - 1) {
+    const auto s = static_cast<std::uint16_t>(std::countr_zero(bits));
     w.u8(static_cast<std::uint8_t>(s));
     const raw_value v = rec->get(s);
     if (s < count && type_of(s) == value_type::string && is_string_id(e, v)) {
@@ -188,9 +189,11 @@ store_status durable_engine::abandon(store_status why) {
   return why;
 }
 
-store_status durable_engine::journal(record_kind kind, std::string payload) {
-  const journal_record r = make_record(store_->last_seq() + 1, static_cast<std::uint8_t>(kind), std::move(payload));
-  store_status s = store_->append(r);
+store_status durable_engine::journal(record_kind kind) {
+  record_.seq = store_->last_seq() + 1;
+  record_.kind = static_cast<std::uint8_t>(kind);
+  record_.checksum = record_checksum(record_.seq, record_.kind, record_.payload);
+  store_status s = store_->append(record_);
   // With the audit trail the commit comes after the input is applied (finish_audit).
   if (s && !in_batch_ && !auditing()) s = store_->commit();
   if (!s) {
@@ -227,8 +230,8 @@ void durable_engine::after_commit() {
 
 durable_result<create_result> durable_engine::create_case(flow_id f, std::string_view name, timestamp at,
                                                           const data_record* init, std::string_view actor) {
-  payload_.clear();
-  writer w(payload_);
+  record_.payload.clear();
+  writer w(record_.payload);
   w.u16(f);
   w.str(name);
   w.i64(at);
@@ -237,7 +240,7 @@ durable_result<create_result> durable_engine::create_case(flow_id f, std::string
   const detail::flow_program* fl = f < newest.flow_count() ? &newest.flow(f) : nullptr;
   write_values(w, *engine_, init, fl ? fl->fields.size() : 0, [&](std::uint16_t s) { return fl->fields[s].type; });
   durable_result<create_result> r;
-  r.stored = journal(record_kind::create_case, payload_);
+  r.stored = journal(record_kind::create_case);
   if (!r.stored) return r;
   if (auditing()) {
     start_audit(actor);
@@ -254,8 +257,8 @@ durable_result<create_result> durable_engine::create_case(flow_id f, std::string
 
 durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_record& data, timestamp at,
                                              std::string_view actor) {
-  payload_.clear();
-  writer w(payload_);
+  record_.payload.clear();
+  writer w(record_.payload);
   w.u32(c);
   w.u16(e);
   w.i64(at);
@@ -266,7 +269,7 @@ durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_r
   }
   write_values(w, *engine_, &data, ev ? ev->data.size() : 0, [&](std::uint16_t s) { return ev->data[s].type; });
   durable_result<outcome> r;
-  r.stored = journal(record_kind::post, payload_);
+  r.stored = journal(record_kind::post);
   if (!r.stored) return r;
   if (auditing()) {
     start_audit(actor);
@@ -282,11 +285,11 @@ durable_result<outcome> durable_engine::post(case_id c, event_id e, const data_r
 }
 
 durable_result<std::size_t> durable_engine::advance_to(timestamp t, std::string_view actor) {
-  payload_.clear();
-  writer w(payload_);
+  record_.payload.clear();
+  writer w(record_.payload);
   w.i64(t);
   durable_result<std::size_t> r;
-  r.stored = journal(record_kind::advance_to, payload_);
+  r.stored = journal(record_kind::advance_to);
   if (!r.stored) return r;
   if (auditing()) {
     start_audit(actor);
@@ -306,14 +309,14 @@ durable_result<publish_result> durable_engine::publish(const std::vector<rules_s
   durable_result<publish_result> r;
   r.value = engine_->publish(sources, true);
   if (!r.value.accepted) return r;
-  payload_.clear();
-  writer w(payload_);
+  record_.payload.clear();
+  writer w(record_.payload);
   w.u32(static_cast<std::uint32_t>(sources.size()));
   for (const rules_source& src : sources) {
     w.str(src.file);
     w.str(src.text);
   }
-  r.stored = journal(record_kind::publish, payload_);
+  r.stored = journal(record_kind::publish);
   if (!r.stored) {
     r.value = {};
     return r;
