@@ -2,33 +2,66 @@
 // and canonical JSON strings (audit_trail.hpp).
 #include <openssl/evp.h>
 
-#include <memory>
+#include <charconv>
+#include <cstring>
 #include <new>
 
 #include "crmflow/audit_trail.hpp"
+#include "store/audit_chain.hpp"
 
 namespace crmflow {
 
-std::string audit_hash(std::string_view prev, std::uint64_t seq, std::string_view record) {
-  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx) throw std::bad_alloc();
-  const std::string seq_text = std::to_string(seq);
+namespace store_detail {
+
+audit_chain_hasher::audit_chain_hasher() {
+  ctx_ = EVP_MD_CTX_new();
+  md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!ctx_ || !md_) {
+    EVP_MD_free(md_);
+    EVP_MD_CTX_free(ctx_);
+    throw std::bad_alloc();
+  }
+}
+
+audit_chain_hasher::~audit_chain_hasher() {
+  EVP_MD_free(md_);
+  EVP_MD_CTX_free(ctx_);
+}
+
+void audit_chain_hasher::hash(std::string_view prev, std::uint64_t seq, std::string_view record, char (&out)[64]) {
+  // "\n", seq in decimal, "\n"; with prev in front of it in one buffer (one update) when prev
+  // has the chain's 64 digits. Any other prev is hashed as given.
+  char head[64 + 24];
+  char* const tail = head + 64;
+  tail[0] = '\n';
+  char* p = std::to_chars(tail + 1, tail + 22, seq).ptr;
+  *p++ = '\n';
+  const bool joined = prev.size() == 64;
+  if (joined) std::memcpy(head, prev.data(), 64);
+  const char* const from = joined ? head : tail;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   // SHA-256 cannot fail on valid input short of allocation failure inside OpenSSL.
-  if (EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), prev.data(), prev.size()) != 1 || EVP_DigestUpdate(ctx.get(), "\n", 1) != 1 ||
-      EVP_DigestUpdate(ctx.get(), seq_text.data(), seq_text.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), "\n", 1) != 1 || EVP_DigestUpdate(ctx.get(), record.data(), record.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1)
+  if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1 ||
+      (!joined && EVP_DigestUpdate(ctx_, prev.data(), prev.size()) != 1) ||
+      EVP_DigestUpdate(ctx_, from, static_cast<std::size_t>(p - from)) != 1 ||
+      EVP_DigestUpdate(ctx_, record.data(), record.size()) != 1 || EVP_DigestFinal_ex(ctx_, digest, &size) != 1 ||
+      size != 32)
     throw std::bad_alloc();
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out(2 * size, '0');
-  for (unsigned int i = 0; i < size; ++i) {
+  for (unsigned int i = 0; i < 32; ++i) {
     out[2 * i] = hex[digest[i] >> 4];
     out[2 * i + 1] = hex[digest[i] & 0xF];
   }
-  return out;
+}
+
+}  // namespace store_detail
+
+std::string audit_hash(std::string_view prev, std::uint64_t seq, std::string_view record) {
+  store_detail::audit_chain_hasher hasher;
+  char out[64];
+  hasher.hash(prev, seq, record, out);
+  return std::string(out, sizeof out);
 }
 
 namespace {
@@ -60,20 +93,26 @@ std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
+  // Runs of bytes written as they are (printable ASCII but `"` and `\`, and valid UTF-8
+  // sequences) are appended whole; only the bytes between runs are looked at one by one.
+  std::size_t run = 0;
   for (std::size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t len = utf8_length(s, i);
-      if (len == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD
-        ++i;
-      } else {
-        out.append(s, i, len);
-        i += len;
-      }
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
+    std::size_t len = 0;
+    if (c >= 0x80) {
+      len = utf8_length(s, i);
+      if (len != 0) {
+        i += len;
+        continue;
+      }
+    }
+    out.append(s, run, i - run);
     ++i;
+    run = i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -84,14 +123,14 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
+          const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+          out.append(esc, sizeof esc);
         } else {
-          out += static_cast<char>(c);
+          out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not valid UTF-8
         }
     }
   }
+  out.append(s, run, s.size() - run);
   out += '"';
 }
 

@@ -21,10 +21,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "crmflow/audit_trail.hpp"
 #include "crmflow/store.hpp"
+#include "store/audit_chain.hpp"
 
 namespace crmflow {
 namespace {
@@ -202,17 +204,18 @@ class sqlite_store final : public store {
       committed_seq_ = last_seq_;
     }
     const std::uint64_t seq = last_audit_seq_ + 1;
-    std::string hash = audit_hash(last_audit_hash_, seq, record);
+    char hash[64];
+    hasher().hash(last_audit_hash_, seq, record, hash);
     sqlite3_stmt* st = insert_audit_.get();
     sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(seq));
     sqlite3_bind_text64(st, 2, record.data(), record.size(), SQLITE_STATIC, SQLITE_UTF8);
     sqlite3_bind_text64(st, 3, last_audit_hash_.data(), last_audit_hash_.size(), SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_text64(st, 4, hash.data(), hash.size(), SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(st, 4, hash, sizeof hash, SQLITE_STATIC, SQLITE_UTF8);
     const int rc = sqlite3_step(st);
     insert_audit_.reset();
     if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "append audit record " + std::to_string(seq));
     last_audit_seq_ = seq;
-    last_audit_hash_ = std::move(hash);
+    last_audit_hash_.assign(hash, sizeof hash);
     return {};
   }
 
@@ -249,7 +252,9 @@ class sqlite_store final : public store {
       if (e.prev != expected_prev)
         return bad(e.seq, "does not follow seq " + std::to_string(e.seq - 1) +
                               " (its prev is not that record's hash: records deleted, inserted or reordered)");
-      if (audit_hash(e.prev, e.seq, e.record) != e.hash)
+      char hash[64];
+      hasher().hash(e.prev, e.seq, e.record, hash);
+      if (e.hash != std::string_view(hash, sizeof hash))
         return bad(e.seq, "was altered (its hash does not match its content)");
       if (e.seq > head_seq) return bad(e.seq, "is past the trail's committed head (seq " + std::to_string(head_seq) + "): added afterwards");
       if (e.seq == head_seq && e.hash != head_hash)
@@ -443,6 +448,12 @@ class sqlite_store final : public store {
     return {};
   }
 
+  // Made on first use: a store without a trail never loads OpenSSL's SHA-256.
+  store_detail::audit_chain_hasher& hasher() {
+    if (!hasher_) hasher_ = std::make_unique<store_detail::audit_chain_hasher>();
+    return *hasher_;
+  }
+
   std::string path_;
   bool read_only_ = false;
   int lock_fd_ = -1;
@@ -458,6 +469,7 @@ class sqlite_store final : public store {
   std::string last_audit_hash_{audit_genesis};
   std::uint64_t committed_audit_seq_ = 0;
   std::string committed_audit_hash_{audit_genesis};
+  std::unique_ptr<store_detail::audit_chain_hasher> hasher_;
 };
 
 }  // namespace

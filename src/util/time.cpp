@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 namespace crmflow {
 namespace {
@@ -16,11 +15,6 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexce
   }
   out = v;
   return true;
-}
-
-void append_2(std::string& out, int v) {
-  out += static_cast<char>('0' + v / 10);
-  out += static_cast<char>('0' + v % 10);
 }
 
 }  // namespace
@@ -82,33 +76,42 @@ void append_timestamp(std::string& out, timestamp t, int utc_offset_minutes) {
     --days;
   }
   const year_month_day ymd{sys_days{std::chrono::days{days}}};
-  char year_buf[16];
-  std::snprintf(year_buf, sizeof year_buf, "%04d", static_cast<int>(ymd.year()));
-  out += year_buf;
-  out += '-';
-  append_2(out, static_cast<int>(static_cast<unsigned>(ymd.month())));
-  out += '-';
-  append_2(out, static_cast<int>(static_cast<unsigned>(ymd.day())));
-  out += 'T';
-  append_2(out, static_cast<int>(rest / hours_ms));
-  out += ':';
-  append_2(out, static_cast<int>(rest / minutes_ms % 60));
-  out += ':';
-  append_2(out, static_cast<int>(rest / seconds_ms % 60));
+  // Written into a local buffer and appended once (the audit trail formats one or two per
+  // record). The clamps above keep the year within 0000-9999: four digits, as "%04d" wrote.
+  char buf[32];
+  char* p = buf;
+  auto two = [&](int v) {
+    *p++ = static_cast<char>('0' + v / 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  };
+  const int year = static_cast<int>(ymd.year());
+  two(year / 100);
+  two(year % 100);
+  *p++ = '-';
+  two(static_cast<int>(static_cast<unsigned>(ymd.month())));
+  *p++ = '-';
+  two(static_cast<int>(static_cast<unsigned>(ymd.day())));
+  *p++ = 'T';
+  two(static_cast<int>(rest / hours_ms));
+  *p++ = ':';
+  two(static_cast<int>(rest / minutes_ms % 60));
+  *p++ = ':';
+  two(static_cast<int>(rest / seconds_ms % 60));
   if (const int ms = static_cast<int>(rest % seconds_ms); ms != 0) {
-    char ms_buf[8];
-    std::snprintf(ms_buf, sizeof ms_buf, ".%03d", ms);
-    out += ms_buf;
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + ms / 100);
+    two(ms % 100);
   }
   if (utc_offset_minutes == 0) {
-    out += 'Z';
-    return;
+    *p++ = 'Z';
+  } else {
+    const int off = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
+    *p++ = utc_offset_minutes < 0 ? '-' : '+';
+    two(off / 60);
+    *p++ = ':';
+    two(off % 60);
   }
-  const int off = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
-  out += utc_offset_minutes < 0 ? '-' : '+';
-  append_2(out, off / 60);
-  out += ':';
-  append_2(out, off % 60);
+  out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
 std::string format_timestamp(timestamp t, int utc_offset_minutes) {
