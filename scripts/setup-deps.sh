@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make libyaml-cpp-dev libboost-dev libboost-test-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libsqlite3-dev zlib1g-dev libssl-dev valgrind pkg-config)
+          nlohmann-json3-dev libsqlite3-dev libdeflate-dev libssl-dev valgrind pkg-config)
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "setup-deps: not a Debian system; make sure these are installed: ${packages[*]}" >&2
