@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <crmflow/audit_trail.hpp>
 #include <crmflow/durable_engine.hpp>
 #include <crmflow/snapshot.hpp>
 #include <crmflow/store.hpp>
@@ -182,6 +183,65 @@ BOOST_AUTO_TEST_CASE(journal_and_snapshot_round_trip) {
   BOOST_TEST_REQUIRE(snap.has_value());
   BOOST_TEST(snap->seq == 2u);
   BOOST_TEST(snap->bytes == "state");
+}
+
+// The SQLite store writes staged records 16 at a time (one multi-row INSERT) and the rest at
+// commit: every count around that size comes back in order, a rollback in the middle of a
+// group drops the whole uncommitted group, and the audit chain runs on across groups.
+BOOST_AUTO_TEST_CASE(staged_records_of_any_count_round_trip_and_roll_back_whole) {
+  temp_dir dir;
+  auto payload = [](std::uint64_t n) { return std::string(n % 40, static_cast<char>('a' + n % 26)) + std::to_string(n); };
+  auto record = [](std::uint64_t n) { return "{\"n\":" + std::to_string(n) + "}"; };
+  std::uint64_t seq = 0;
+  {
+    auto s = open_or_fail(dir.db());
+    for (const std::uint64_t count : {1, 15, 16, 17, 33, 50}) {
+      const std::uint64_t committed = seq;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        ++seq;
+        BOOST_TEST_REQUIRE(s->append(make_record(seq, static_cast<std::uint8_t>(seq % 7), payload(seq))).ok());
+        BOOST_TEST_REQUIRE(s->append_audit(record(seq)).ok());
+      }
+      BOOST_TEST(s->last_seq() == seq);
+      BOOST_TEST(read_all(*s).size() == committed);  // some written into SQLite, none committed
+      BOOST_TEST(s->commit().ok());
+    }
+    for (std::uint64_t i = 1; i <= 40; ++i) {
+      BOOST_TEST_REQUIRE(s->append(make_record(seq + i, 1, "dropped")).ok());
+      BOOST_TEST_REQUIRE(s->append_audit("{}").ok());
+    }
+    s->rollback();
+    BOOST_TEST(s->last_seq() == seq);
+    BOOST_TEST(s->append(make_record(seq + 1, 3, payload(seq + 1))).ok());
+    BOOST_TEST(s->append_audit(record(seq + 1)).ok());
+    BOOST_TEST(s->commit().ok());
+    ++seq;
+  }
+  auto s = open_or_fail(dir.db());
+  BOOST_TEST(s->last_seq() == seq);
+  const std::vector<journal_record> all = read_all(*s);
+  BOOST_TEST_REQUIRE(all.size() == seq);
+  for (std::uint64_t n = 1; n <= seq; ++n) {
+    BOOST_TEST_CONTEXT("seq " << n) {
+      BOOST_TEST(all[n - 1].seq == n);
+      BOOST_TEST(+all[n - 1].kind == (n == seq ? 3 : static_cast<int>(n % 7)));
+      BOOST_TEST(all[n - 1].payload == payload(n));
+    }
+  }
+  std::vector<audit_entry> trail;
+  const store_status st = s->read_audit(1, [&](const audit_entry& e) {
+    trail.push_back(e);
+    return true;
+  });
+  BOOST_TEST(st.ok(), st.message());
+  BOOST_TEST_REQUIRE(trail.size() == seq);
+  std::string prev(audit_genesis);
+  for (std::uint64_t n = 1; n <= seq; ++n) {
+    BOOST_TEST(trail[n - 1].record == record(n));
+    BOOST_TEST(trail[n - 1].prev == prev);
+    BOOST_TEST(trail[n - 1].hash == audit_hash(prev, n, record(n)));
+    prev = trail[n - 1].hash;
+  }
 }
 
 BOOST_AUTO_TEST_CASE(corrupted_record_is_reported_with_its_seq) {
