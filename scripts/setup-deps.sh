@@ -2,8 +2,8 @@
 # Installs the Debian packages needed to build and test crmflow. Silent when nothing is missing.
 set -euo pipefail
 
-packages=(g++ cmake make libyaml-cpp-dev libboost-dev libboost-test-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libsqlite3-dev libdeflate-dev libssl-dev valgrind pkg-config)
+packages=(g++ cmake make libyaml-cpp-dev libyaml-dev libboost-dev libboost-test-dev libspdlog-dev
+          libfmt-dev nlohmann-json3-dev libsqlite3-dev libdeflate-dev libssl-dev valgrind pkg-config)
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "setup-deps: not a Debian system; make sure these are installed: ${packages[*]}" >&2

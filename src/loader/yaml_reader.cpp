@@ -4,19 +4,33 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
+#include <yaml.h>
 
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <istream>
 #include <new>
 #include <streambuf>
+#include <unordered_map>
 
-// The tree is built from yaml-cpp's parser events (YAML::Parser + an EventHandler), not from
-// YAML::Load: yaml-cpp's node tree costs one reference-counted allocation per node plus a copy
-// into ynode, which was about 40% of loading a large rule set (bench/README.md, loading). The
-// result is the tree the node-tree conversion produced, node for node: the same kinds, texts,
-// styles and positions, aliases expanded to copies, the same size and depth limits reported at
-// the same position, the same messages for malformed YAML and extra documents.
+// Two parsers, one tree. libyaml's event parser reads the text first: it is about 6x faster than
+// yaml-cpp's, which was most of the time of loading a large rule set (bench/README.md,
+// loading). yaml-cpp 0.7 is the reference: what users saw before libyaml came in. Where the two
+// read a text differently, the libyaml path gives up and yaml-cpp's path reads the text as it
+// always did: when libyaml refuses the text (yaml-cpp is laxer: `[a, , b]`), when the document
+// is to be refused anyway (a second document, an unknown alias, the size limits, a cycle: the
+// messages and positions are yaml-cpp's), and in the corners where the two parsers disagree on
+// valid or invalid text (tags, `|+`, a lone '\r', a '?' in a flow collection, ...: each is named
+// where it is checked). tests/yaml_parsers_test.cpp runs both paths over every YAML file of the
+// repository, generated documents and thousands of mutations of them, and requires the same
+// tree, node for node, wherever libyaml gives one.
+//
+// The tree is built from parser events, not from yaml-cpp's node tree (YAML::Load), which cost
+// one reference-counted allocation per node plus a copy into ynode. The result is the tree the
+// node-tree conversion produced, node for node: the same kinds, texts, styles and positions,
+// aliases expanded to copies, the same size and depth limits reported at the same position, the
+// same messages for malformed YAML and extra documents.
 //
 // What yaml-cpp's node builder did and this reproduces:
 // - a node's position is the mark of its first token, properties (`&a`, `!tag`) included;
@@ -50,71 +64,68 @@ struct position {
   int column = 1;
 };
 
-// 1-based position of a mark; `fallback` when yaml-cpp has none.
-position at(const YAML::Mark& m, position fallback) noexcept {
-  if (m.line < 0 || m.column < 0) return fallback;
-  return {m.line + 1, m.column + 1};
-}
-
-// Builds the first document's tree from parser events.
-class tree_builder final : public YAML::EventHandler {
+// Builds the first document's tree from parser events, whichever parser reports them. A node's
+// position is its first token's (1-based line, column in bytes); line 0 when the parser has none,
+// and then the slot's fallback is used. Anchors are numbered 1, 2, ... as they are defined (0:
+// none); an alias names the anchor's number.
+class tree_builder final {
  public:
-  explicit tree_builder(std::string_view source) : source_(source) {
-    root_.line = root_.column = 1;
-  }
+  tree_builder() { root_.line = root_.column = 1; }
 
   // Whether the document exceeded the limits, and where the node-tree walk would have said so.
   bool too_big() const noexcept { return too_big_; }
   position bad_position() const noexcept { return bad_; }
   ynode take_root() { return std::move(root_); }
+  // Past a limit or a cycle: the rest of the document changes nothing.
+  bool stopped() const noexcept { return stopped_; }
 
-  YAML::Mark start;  // the document's first token
-
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+  void on_null(position at, std::size_t anchor) {
     if (stopped_) return;
     const slot s = open_slot();
     if (!visit(s)) return;
     ynode& n = place();
-    set_position(n, mark, s.fallback);
+    set_position(n, at, s.fallback);
     record_anchor(anchor, n, true);
     finish_value(n);
   }
 
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
+  // `style` as ynode::style: 0 plain, or the first character of the node.
+  void on_scalar(position at, std::size_t anchor, std::string_view value, char style) {
     if (stopped_) return;
     const slot s = open_slot();
     if (!visit(s)) return;
     ynode& n = place();
-    set_position(n, mark, s.fallback);
+    set_position(n, at, s.fallback);
     n.kind = ynode_kind::scalar;
     n.text = value;
-    if (mark.pos >= 0 && static_cast<std::size_t>(mark.pos) < source_.size()) {
-      const char c = source_[static_cast<std::size_t>(mark.pos)];
-      if (c == '"' || c == '\'' || c == '|' || c == '>') n.style = c;
-    }
+    n.style = style;
     record_anchor(anchor, n, true);
     finish_value(n);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, anchor, ynode_kind::sequence);
-  }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, anchor, ynode_kind::map);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapEnd() override { close(); }
-
-  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+  void on_open(position at, std::size_t anchor, ynode_kind kind) {
     if (stopped_) return;
     const slot s = open_slot();
-    // yaml-cpp registers every anchor it reports, so the id is known; stay safe anyway.
+    if (!visit(s)) return;
+    ynode& n = place();
+    set_position(n, at, s.fallback);
+    n.kind = kind;
+    record_anchor(anchor, n, false);
+    stack_.push_back({&n, anchor, false});
+  }
+
+  void on_close() {
+    if (stopped_ || stack_.empty()) return;  // once stopped, the tree is not used
+    const frame f = stack_.back();
+    stack_.pop_back();
+    if (f.anchor != 0) anchors_[f.anchor].open = nullptr;
+    finish_value(*f.node);
+  }
+
+  void on_alias(std::size_t anchor) {
+    if (stopped_) return;
+    const slot s = open_slot();
+    // Both parsers' adapters only report anchors they registered; stay safe anyway.
     if (anchor == 0 || anchor >= anchors_.size()) {
       if (!visit(s)) return;
       ynode& n = place();
@@ -197,8 +208,8 @@ class tree_builder final : public YAML::EventHandler {
     return f.node->entries.emplace_back().first;
   }
 
-  static void set_position(ynode& n, const YAML::Mark& mark, position fallback) noexcept {
-    const position p = at(mark, fallback);
+  static void set_position(ynode& n, position at, position fallback) noexcept {
+    const position p = at.line > 0 ? at : fallback;
     n.line = p.line;
     n.column = p.column;
   }
@@ -222,7 +233,7 @@ class tree_builder final : public YAML::EventHandler {
   }
 
   // Notes where the node just placed (the last child of the innermost open node) is.
-  void record_anchor(YAML::anchor_t anchor, const ynode& n, bool complete) {
+  void record_anchor(std::size_t anchor, const ynode& n, bool complete) {
     if (anchor == 0) return;
     if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
     anchored& a = anchors_[anchor];
@@ -249,25 +260,6 @@ class tree_builder final : public YAML::EventHandler {
         n = (i & 1) ? &n->entries[i / 2].second : &n->entries[i / 2].first;
     }
     return *n;
-  }
-
-  void open(const YAML::Mark& mark, YAML::anchor_t anchor, ynode_kind kind) {
-    if (stopped_) return;
-    const slot s = open_slot();
-    if (!visit(s)) return;
-    ynode& n = place();
-    set_position(n, mark, s.fallback);
-    n.kind = kind;
-    record_anchor(anchor, n, false);
-    stack_.push_back({&n, anchor, false});
-  }
-
-  void close() {
-    if (stopped_ || stack_.empty()) return;  // once stopped, the tree is not used
-    const frame f = stack_.back();
-    stack_.pop_back();
-    if (f.anchor != 0) anchors_[f.anchor].open = nullptr;
-    finish_value(*f.node);
   }
 
   // Copies an anchored subtree into `out` as the node-tree walk would have expanded it at this
@@ -336,14 +328,60 @@ class tree_builder final : public YAML::EventHandler {
     return true;
   }
 
-  std::string_view source_;
   ynode root_;
   std::vector<frame> stack_;
-  std::vector<anchored> anchors_;  // by yaml-cpp's anchor id (1, 2, ... per document)
+  std::vector<anchored> anchors_;  // by anchor number
   std::size_t nodes_ = 0;          // nodes of the expanded tree so far, as the limit counts them
   bool stopped_ = false;           // past a limit or a cycle: later events are ignored
   bool too_big_ = false;
   position bad_;
+};
+
+// yaml-cpp's events into the builder. yaml-cpp numbers anchors 1, 2, ... per document itself.
+class yamlcpp_events final : public YAML::EventHandler {
+ public:
+  yamlcpp_events(std::string_view source, tree_builder& builder)
+      : source_(source), builder_(builder) {}
+
+  YAML::Mark start;  // the document's first token
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    builder_.on_null(at(mark), anchor);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    // How it was written: the character at the node's first token (an anchor or a tag there
+    // makes it plain, as it always did).
+    char style = 0;
+    if (mark.pos >= 0 && static_cast<std::size_t>(mark.pos) < source_.size()) {
+      const char c = source_[static_cast<std::size_t>(mark.pos)];
+      if (c == '"' || c == '\'' || c == '|' || c == '>') style = c;
+    }
+    builder_.on_scalar(at(mark), anchor, value, style);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    builder_.on_open(at(mark), anchor, ynode_kind::sequence);
+  }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    builder_.on_open(at(mark), anchor, ynode_kind::map);
+  }
+  void OnSequenceEnd() override { builder_.on_close(); }
+  void OnMapEnd() override { builder_.on_close(); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override { builder_.on_alias(anchor); }
+
+ private:
+  // 1-based; line 0 when yaml-cpp has no mark.
+  static position at(const YAML::Mark& m) noexcept {
+    if (m.line < 0 || m.column < 0) return {0, 0};
+    return {m.line + 1, m.column + 1};
+  }
+
+  std::string_view source_;
+  tree_builder& builder_;
 };
 
 // Later documents are only parsed (a syntax error there is still reported first) and the
@@ -397,9 +435,10 @@ const char* describe(ynode_kind k) noexcept {
   return "?";
 }
 
-std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
-                               std::vector<diagnostic>& out) {
-  tree_builder builder{text};
+std::optional<ynode> read_yaml_yamlcpp(std::string_view text, const std::string& file,
+                                       std::vector<diagnostic>& out) {
+  tree_builder builder;
+  yamlcpp_events events{text, builder};
   bool any = false;   // a first document
   bool more = false;  // a second one
   YAML::Mark second_at;
@@ -409,7 +448,7 @@ std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
     view_buf buf{text};
     std::istream in{&buf};
     YAML::Parser parser{in};
-    any = parser.HandleNextDocument(builder);
+    any = parser.HandleNextDocument(events);
     // Every document is parsed before anything is reported, as YAML::LoadAll did: a syntax
     // error anywhere comes before "a second document" and before the size limits.
     //
@@ -417,7 +456,7 @@ std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
     // document without consuming it, and then again, endlessly: YAML::LoadAll ran out of memory.
     // A document that starts where the one before started has consumed nothing.
     if (any) {
-      int previous = builder.start.pos;
+      int previous = events.start.pos;
       document_probe doc;
       while (parser.HandleNextDocument(doc)) {
         if (!more) second_at = doc.first;
@@ -471,6 +510,365 @@ std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
     return std::nullopt;
   }
   return builder.take_root();
+}
+
+// ---------------------------------------------------------------------------------------------
+// libyaml
+
+namespace {
+
+// libyaml's marks count characters; ynode positions count bytes, lines as yaml-cpp counts them
+// (only '\n' ends a line). Marks arrive almost in order, so a cursor walks the text forward and
+// steps back the few characters an empty node's mark may lie behind.
+class locator {
+ public:
+  explicit locator(std::string_view text) noexcept : text_(text) {}
+
+  // Byte offset of the character `index`. libyaml has checked the UTF-8 by the time it reports
+  // a mark there.
+  std::size_t byte_of(std::size_t index) noexcept {
+    while (char_ < index && byte_ < text_.size()) {
+      const auto c = static_cast<unsigned char>(text_[byte_]);
+      byte_ += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      ++char_;
+    }
+    while (char_ > index && byte_ > 0) {
+      do --byte_;
+      while (byte_ > 0 && (static_cast<unsigned char>(text_[byte_]) & 0xC0) == 0x80);
+      --char_;
+    }
+    return byte_ < text_.size() ? byte_ : text_.size();
+  }
+
+  // 1-based line and column (in bytes) of a byte offset.
+  position at(std::size_t byte) noexcept {
+    if (byte >= scanned_) {
+      const char* p = text_.data() + scanned_;
+      const char* const end = text_.data() + byte;
+      while (p < end) {
+        const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+        if (nl == nullptr) break;
+        p = static_cast<const char*>(nl) + 1;
+        ++line_;
+        line_start_ = static_cast<std::size_t>(p - text_.data());
+      }
+    } else {
+      while (byte < line_start_) {  // back over a line break: find the line before
+        --line_;
+        std::size_t i = line_start_ - 1;  // the '\n' ending the line before
+        while (i > 0 && text_[i - 1] != '\n') --i;
+        line_start_ = i;
+      }
+    }
+    scanned_ = byte;
+    return {line_, static_cast<int>(byte - line_start_) + 1};
+  }
+
+  // Where yaml-cpp marks an empty node: at the next token (or the end of the text), past spaces,
+  // line breaks and comments. libyaml marks it where it noticed it, often just after the `-`,
+  // `:` or `?` before it.
+  std::size_t next_token(std::size_t byte) const noexcept {
+    while (byte < text_.size()) {
+      const char c = text_[byte];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++byte;
+      } else if (c == '#') {
+        while (byte < text_.size() && text_[byte] != '\n') ++byte;
+      } else {
+        break;
+      }
+    }
+    return byte;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t char_ = 0, byte_ = 0;  // the cursor: a character index and its byte offset
+  std::size_t scanned_ = 0;          // line_ and line_start_ hold for this byte offset
+  int line_ = 1;
+  std::size_t line_start_ = 0;
+};
+
+struct libyaml_parser {
+  yaml_parser_t p;
+  libyaml_parser() {
+    if (yaml_parser_initialize(&p) == 0) throw std::bad_alloc();
+  }
+  ~libyaml_parser() { yaml_parser_delete(&p); }
+  libyaml_parser(const libyaml_parser&) = delete;
+  libyaml_parser& operator=(const libyaml_parser&) = delete;
+};
+
+struct libyaml_event {
+  yaml_event_t e{};
+  libyaml_event() = default;
+  ~libyaml_event() { yaml_event_delete(&e); }  // safe on a zeroed event
+  libyaml_event(const libyaml_event&) = delete;
+  libyaml_event& operator=(const libyaml_event&) = delete;
+};
+
+// yaml-cpp's null: a plain untagged scalar that is empty, `~`, `null`, `Null` or `NULL`.
+bool null_text(std::string_view s) noexcept {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// Characters the two parsers read differently, anywhere in the text: a lone '\r' (a line break
+// for libyaml, not for yaml-cpp), a byte order mark (yaml-cpp's marks do not count one at the
+// start, and one later starts a new document for yaml-cpp, libyaml skips it), and NEL, LS and PS
+// (line breaks in libyaml's YAML 1.1). Not in rules files people write; such text goes to
+// yaml-cpp. Cost: a few memchr passes over the text.
+bool has_divergent_characters(std::string_view text) noexcept {
+  const auto find = [&](char lead, auto&& bad) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while ((p = static_cast<const char*>(
+                std::memchr(p, lead, static_cast<std::size_t>(end - p)))) != nullptr) {
+      if (bad(p, end)) return true;
+      ++p;
+    }
+    return false;
+  };
+  const auto is = [](const char* p, const char* end, const char* s, std::size_t n) {
+    return static_cast<std::size_t>(end - p) >= n && std::memcmp(p, s, n) == 0;
+  };
+  return find('\r', [](const char* p, const char* end) { return p + 1 == end || p[1] != '\n'; }) ||
+         find('\xEF',
+              [&](const char* p, const char* end) { return is(p, end, "\xEF\xBB\xBF", 3); }) ||
+         find('\xC2', [&](const char* p, const char* end) { return is(p, end, "\xC2\x85", 2); }) ||
+         find('\xE2', [&](const char* p, const char* end) {
+           return is(p, end, "\xE2\x80\xA8", 3) || is(p, end, "\xE2\x80\xA9", 3);
+         });
+}
+
+}  // namespace
+
+libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
+  using outcome = libyaml_outcome;
+  if (text.empty()) text = "";  // libyaml wants a pointer, even to nothing
+  if (has_divergent_characters(text)) return outcome::declined;
+  // A last line of only spaces, without a line break: yaml-cpp adds a space to a block scalar
+  // that ends there.
+  {
+    const std::size_t last_line = text.rfind('\n') + 1;  // 0 when there is no '\n'
+    if (last_line < text.size() &&
+        text.find_first_not_of(" \t", last_line) == std::string_view::npos)
+      return outcome::declined;
+  }
+  libyaml_parser parser;
+  yaml_parser_set_encoding(&parser.p, YAML_UTF8_ENCODING);
+  yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  locator loc{text};
+  tree_builder builder;
+  std::unordered_map<std::string, std::size_t> anchors;  // name -> number of its last definition
+  std::size_t anchor_count = 0;
+  const auto anchor_number = [&](const yaml_char_t* name) -> std::size_t {
+    if (name == nullptr) return 0;
+    anchors[reinterpret_cast<const char*>(name)] = ++anchor_count;
+    return anchor_count;
+  };
+
+  // The open collections, for the cases below that depend on where a node is.
+  struct collection {
+    bool flow;
+    bool map;
+    int dash = 0;              // block sequences: the column of their `-` (1-based, bytes)
+    std::size_t children = 0;  // nodes so far (a map's keys and values)
+  };
+  std::vector<collection> open;
+  const auto in_flow = [&] { return !open.empty() && open.back().flow; };
+  const auto flow_key = [&] {
+    return in_flow() && open.back().map && open.back().children % 2 == 0;
+  };
+
+  // The checks every node (not an empty one) passes before it goes to the builder. Each
+  // declines a text that the two parsers read differently, or where libyaml is the laxer one;
+  // yaml-cpp's path then gives what it always gave.
+  const auto differs = [&](const yaml_event_t& e, std::size_t byte, const yaml_char_t* anchor,
+                           const yaml_char_t* tag) {
+    // Tags: yaml-cpp reads `!a!b` as two, and an empty tagged node as null or "" depending on
+    // what follows. crmflow's rules have no use for them.
+    if (tag != nullptr) return true;
+    if (anchor != nullptr) {
+      // libyaml ends a name before '?', ':', '%', '@' or a backquote; yaml-cpp reads on (`&a: x`
+      // is the anchor `a:` there).
+      const std::size_t end = byte + 1 + std::strlen(reinterpret_cast<const char*>(anchor));
+      if (byte >= text.size() || (text[byte] != '&' && text[byte] != '*')) return true;
+      if (end < text.size() && std::strchr("?:%@`", text[end]) != nullptr) return true;
+    }
+    if (in_flow()) {
+      // libyaml reads `?` in a flow collection as an explicit key even before a word
+      // (`{?a: b}`); yaml-cpp refuses it.
+      std::size_t b = byte;
+      while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+      if (b > 0 && text[b - 1] == '?') return true;
+      // yaml-cpp refuses a key of a flow mapping that goes on over lines (`{a\n b}`).
+      if (flow_key() && e.end_mark.line != e.start_mark.line) return true;
+    }
+    return false;
+  };
+  const auto child = [&] {
+    if (!open.empty()) ++open.back().children;
+  };
+
+  int documents = 0;
+  for (;;) {
+    libyaml_event ev;
+    if (yaml_parser_parse(&parser.p, &ev.e) == 0) {
+      if (parser.p.error == YAML_MEMORY_ERROR) throw std::bad_alloc();
+      return outcome::refused;
+    }
+    const yaml_event_t& e = ev.e;
+    switch (e.type) {
+      case YAML_STREAM_START_EVENT:
+      case YAML_DOCUMENT_END_EVENT:
+      case YAML_NO_EVENT:
+        break;
+      case YAML_STREAM_END_EVENT:
+        out = builder.take_root();
+        return outcome::tree;
+      case YAML_DOCUMENT_START_EVENT:
+        // A second document is refused; yaml-cpp says so, with its position.
+        if (++documents > 1) return outcome::declined;
+        break;
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = e.data.scalar;
+        const std::string_view value{reinterpret_cast<const char*>(sc.value), sc.length};
+        const std::size_t byte = loc.byte_of(e.start_mark.index);
+        if (sc.style == YAML_PLAIN_SCALAR_STYLE && sc.length == 0 && sc.tag == nullptr) {
+          // An empty node.
+          std::size_t before = byte;  // the last character before it, past blanks
+          while (before > 0 && std::strchr(" \t\n", text[before - 1]) != nullptr) --before;
+          // After `?` (an empty explicit key) yaml-cpp reads a map. In a flow mapping, yaml-cpp
+          // refuses an entry without a value that has a line break before its `,` or `}`,
+          // and an anchored empty node.
+          if (before > 0 && text[before - 1] == '?') return outcome::declined;
+          if (in_flow() && sc.anchor != nullptr) return outcome::declined;
+          if (in_flow() && open.back().map &&
+              text.substr(before, byte - before).find('\n') != std::string_view::npos)
+            return outcome::declined;
+          if (sc.anchor != nullptr) {
+            // yaml-cpp marks an anchored empty node at its anchor, as libyaml does.
+            if (differs(e, byte, sc.anchor, nullptr)) return outcome::declined;
+            child();
+            builder.on_null(loc.at(byte), anchor_number(sc.anchor));
+            break;
+          }
+          // yaml-cpp marks it at the token after it. At the end of the text that is the end of
+          // the innermost block sequence: at the end of the text if yaml-cpp closes it while
+          // looking for a next token (its `-` is at or right of the last column), else at the
+          // start of the last line.
+          const std::size_t next = loc.next_token(byte);
+          position at = loc.at(next);
+          if (next == text.size()) {
+            const bool closed_early = !open.empty() && !open.back().flow && !open.back().map &&
+                                      open.back().dash >= at.column;
+            if (!closed_early) at.column = 1;
+          }
+          child();
+          builder.on_null(at, 0);
+          break;
+        }
+        if (differs(e, byte, sc.anchor, sc.tag)) return outcome::declined;
+        const position at = loc.at(byte);
+        const char c = byte < text.size() ? text[byte] : ' ';
+        char style = 0;
+        switch (sc.style) {
+          case YAML_PLAIN_SCALAR_STYLE:
+            // yaml-cpp ends a plain scalar in a flow collection at a '?' and then refuses it,
+            // and refuses an anchored one that goes on over lines (`- &a x\n  y`).
+            if (in_flow() && value.find('?') != std::string_view::npos) return outcome::declined;
+            if (sc.anchor != nullptr && e.end_mark.line != e.start_mark.line)
+              return outcome::declined;
+            break;
+          case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+            // yaml-cpp writes the escapes \N and \_ as single bytes (not UTF-8).
+            if (value.find("\xC2\x85") != std::string_view::npos ||
+                value.find("\xC2\xA0") != std::string_view::npos)
+              return outcome::declined;
+            [[fallthrough]];
+          case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+            // Over lines with nothing but blanks inside, yaml-cpp folds differently.
+            if (e.end_mark.line != e.start_mark.line &&
+                value.find_first_not_of(" \t\n") == std::string_view::npos)
+              return outcome::declined;
+            style = c == '"' || c == '\'' ? c : 0;
+            break;
+          case YAML_LITERAL_SCALAR_STYLE:
+          case YAML_FOLDED_SCALAR_STYLE: {
+            // Keep chomping (`|+`, `>+`): yaml-cpp keeps one line break fewer than libyaml
+            // (and YAML) where the scalar is followed by more of the document.
+            const std::size_t header_end = text.find_first_of(" #\n", byte);
+            if (text.substr(byte, header_end - byte).find('+') != std::string_view::npos)
+              return outcome::declined;
+            // libyaml takes a `|` that starts a line after `-` even at the dash's column;
+            // yaml-cpp ends the collection there. Rules write `|` after their key or dash.
+            if (byte == 0 || text.find_last_not_of(' ', byte - 1) == text.rfind('\n', byte - 1))
+              return outcome::declined;
+            style = c == '|' || c == '>' ? c : 0;
+            break;
+          }
+          default:
+            break;
+        }
+        child();
+        const std::size_t anchor = anchor_number(sc.anchor);
+        if (sc.style == YAML_PLAIN_SCALAR_STYLE && null_text(value))
+          builder.on_null(at, anchor);
+        else
+          builder.on_scalar(at, anchor, value, style);
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        const bool map = e.type == YAML_MAPPING_START_EVENT;
+        const yaml_char_t* anchor =
+            map ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
+        const yaml_char_t* tag = map ? e.data.mapping_start.tag : e.data.sequence_start.tag;
+        const bool flow = map ? e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                              : e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+        const std::size_t byte = loc.byte_of(e.start_mark.index);
+        if (differs(e, byte, anchor, nullptr) || tag != nullptr) return outcome::declined;
+        const position at = loc.at(byte);
+        child();
+        builder.on_open(at, anchor_number(anchor), map ? ynode_kind::map : ynode_kind::sequence);
+        int dash = 0;
+        if (!map && !flow) {
+          // The event ends at its `-` (after it, for a sequence indented no more than its key).
+          std::size_t d = loc.byte_of(e.end_mark.index);
+          if (d > 0 && (d >= text.size() || text[d] != '-')) --d;
+          dash = loc.at(d).column;
+          loc.at(byte);  // back where the events are
+        }
+        open.push_back({flow, map, dash});
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        builder.on_close();
+        if (!open.empty()) open.pop_back();
+        break;
+      case YAML_ALIAS_EVENT: {
+        const std::size_t byte = loc.byte_of(e.start_mark.index);
+        if (differs(e, byte, e.data.alias.anchor, nullptr)) return outcome::declined;
+        // An alias to an anchor not defined before it: yaml-cpp refuses the file.
+        const auto it = anchors.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+        if (it == anchors.end()) return outcome::declined;
+        child();
+        builder.on_alias(it->second);
+        break;
+      }
+    }
+    // Past the size limits or round a cycle: refused, and yaml-cpp says where.
+    if (builder.stopped()) return outcome::declined;
+  }
+}
+
+std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
+                               std::vector<diagnostic>& out) {
+  ynode root;
+  if (read_yaml_libyaml(text, root) == libyaml_outcome::tree) return root;
+  return read_yaml_yamlcpp(text, file, out);
 }
 
 }  // namespace crmflow::loader
