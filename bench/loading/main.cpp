@@ -4,10 +4,11 @@
 //   (2) a generated set of 1,000 flows of 50 states each (100 files of 10 flows, written to a
 //       temporary directory first): target < 1 s.
 // Baselines in the same run: yaml-cpp parsing the same files into its node tree and nothing else
-// (YAML::LoadFile), and yaml-cpp's parser alone, its events dropped (YAML::Parser with an empty
-// EventHandler). crmflow reads YAML from those events (src/loader/yaml_reader.cpp), so the
-// second is the floor of any load with yaml-cpp; the ratio to it is what crmflow's tree, checks
-// and compilation add.
+// (YAML::LoadFile), yaml-cpp's parser alone, its events dropped (YAML::Parser with an empty
+// EventHandler), and libyaml's parser alone (yaml_parser_parse, events dropped). crmflow reads
+// YAML from libyaml's events, and from yaml-cpp's for a file libyaml refuses
+// (src/loader/yaml_reader.cpp), so libyaml's parser is the floor of a load; the ratio to it is
+// what crmflow's tree, checks and compilation add. The run prints which path the files take.
 // Checks: every load succeeds with no diagnostic, flow and state counts are as generated, and
 // yaml-cpp (both ways) sees the same number of flows. Exits 1 if a check fails, 2 if the rules do not load.
 // `--quick` runs (2) with 100 flows, for CI.
@@ -17,15 +18,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <crmflow/crmflow.hpp>
 
 #include "../common/bench_util.hpp"
+#include "loader/yaml_reader.hpp"  // read_yaml_libyaml: which parser path a file takes
 
 namespace {
 
@@ -161,8 +165,47 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
 }
 
 struct timing {
-  double crmflow = 0, yaml = 0, events = 0;  // seconds, best of the repetitions
+  double crmflow = 0, yaml = 0, events = 0, libyaml = 0;  // seconds, best of the repetitions
 };
+
+std::string read_whole(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// libyaml's parser with nothing built, over a file read into memory (as crmflow reads it);
+// counts its events. 0 if libyaml refuses the file.
+std::size_t libyaml_events(const fs::path& p) {
+  const std::string text = read_whole(p);
+  yaml_parser_t parser;
+  if (yaml_parser_initialize(&parser) == 0) return 0;
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  std::size_t events = 0;
+  for (;;) {
+    yaml_event_t e;
+    if (yaml_parser_parse(&parser, &e) == 0) {
+      events = 0;
+      break;
+    }
+    ++events;
+    const bool end = e.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&e);
+    if (end) break;
+  }
+  yaml_parser_delete(&parser);
+  return events;
+}
+
+// How many of the files crmflow reads with libyaml (the rest take the yaml-cpp path).
+void print_paths(const std::vector<fs::path>& files) {
+  std::size_t fast = 0;
+  for (const fs::path& p : files) {
+    crmflow::loader::ynode root;
+    if (crmflow::loader::read_yaml_libyaml(read_whole(p), root) == crmflow::loader::libyaml_outcome::tree) ++fast;
+  }
+  std::printf("    parser path: libyaml for %zu of %zu files, yaml-cpp for %zu (libyaml refused or declined them)\n",
+              fast, files.size(), files.size() - fast);
+}
 
 // yaml-cpp's parser with nothing built: counts the keys of the top-level `flows:` map, so that
 // the check has something to see.
@@ -264,20 +307,29 @@ timing measure(const fs::path& dir, int reps, std::size_t expected_flows, int ex
     const double e = seconds_since(t0);
     check(event_flows == expected_flows,
           "yaml-cpp's parser sees " + std::to_string(event_flows) + " flows");
+
+    t0 = bench_clock::now();
+    std::size_t refused = 0;
+    for (const fs::path& p : files)
+      if (libyaml_events(p) == 0) ++refused;
+    const double l = seconds_since(t0);
+    check(refused == 0, std::to_string(refused) + " files refused by libyaml's parser");
     if (rep == 0 || c < best.crmflow) best.crmflow = c;
     if (rep == 0 || y < best.yaml) best.yaml = y;
     if (rep == 0 || e < best.events) best.events = e;
+    if (rep == 0 || l < best.libyaml) best.libyaml = l;
   }
   return best;
 }
 
 void print(const char* what, const timing& t, double target_ms) {
   std::printf("    yaml-cpp parse only   %9.2f ms\n", t.yaml * 1e3);
-  std::printf("    yaml-cpp events only  %9.2f ms   (its parser, nothing built: the floor)\n", t.events * 1e3);
+  std::printf("    yaml-cpp events only  %9.2f ms   (its parser, nothing built)\n", t.events * 1e3);
+  std::printf("    libyaml events only   %9.2f ms   (its parser, nothing built: the floor)\n", t.libyaml * 1e3);
   std::printf("    crmflow load+check    %9.2f ms   (target < %.0f ms: %s)\n", t.crmflow * 1e3, target_ms,
               t.crmflow * 1e3 < target_ms ? "met" : "MISSED");
-  std::printf("    ratio crmflow/yaml-cpp = %.2f, crmflow/events = %.2f (%s)\n", t.crmflow / t.yaml,
-              t.crmflow / t.events, what);
+  std::printf("    ratio crmflow/yaml-cpp = %.2f, crmflow/events = %.2f, crmflow/libyaml = %.2f (%s)\n",
+              t.crmflow / t.yaml, t.crmflow / t.events, t.crmflow / t.libyaml, what);
 }
 
 }  // namespace
@@ -302,6 +354,7 @@ int main(int argc, char** argv) {
   std::printf("(1) bundled rules/: %zu files, %zu bytes, %zu flows\n", yaml_files(rules_dir).size(), rules_bytes,
               probe.rules->flow_count());
   print("checking overhead on the bundled rules", measure(rules_dir, reps_rules, probe.rules->flow_count(), 0), 10);
+  print_paths(yaml_files(rules_dir));
 
   // (2) generated flows, in a fresh temporary directory.
   const std::string base = fs::temp_directory_path() / "crmflow-bench-loading-XXXXXX";
@@ -323,9 +376,10 @@ int main(int argc, char** argv) {
   // The target is for 1,000 flows; a quick run scales it to its size.
   print("checking overhead on generated flows", t, 1000.0 * flows / 1000);
   if (quick) std::printf("    (quick: %d flows, target scaled to %d ms; the full run has 1,000 flows)\n", flows, flows);
-  std::printf("    per state: crmflow %.2f us, yaml-cpp %.2f us, yaml-cpp events %.2f us\n",
+  print_paths(yaml_files(gen_dir));
+  std::printf("    per state: crmflow %.2f us, yaml-cpp %.2f us, yaml-cpp events %.2f us, libyaml events %.2f us\n",
               t.crmflow * 1e6 / (flows * states_per_flow), t.yaml * 1e6 / (flows * states_per_flow),
-              t.events * 1e6 / (flows * states_per_flow));
+              t.events * 1e6 / (flows * states_per_flow), t.libyaml * 1e6 / (flows * states_per_flow));
   std::error_code ec;
   fs::remove_all(gen_dir, ec);
 
