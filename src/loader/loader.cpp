@@ -28,6 +28,7 @@
 #include "loader/template_compiler.hpp"
 #include "loader/trigger_loader.hpp"
 #include "loader/utf8.hpp"
+#include "loader/where_text.hpp"
 #include "loader/yaml_reader.hpp"
 
 namespace crmflow {
@@ -85,6 +86,41 @@ std::string months_not_a_duration(std::string_view text) {
 
 // The keys found in a map node, after checking them against what is allowed there.
 using keys = map_keys;
+
+// Which scalar key of a map first had the text of key i: i itself, or an earlier index. Maps of
+// a few keys are scanned; a larger one (the states of a flow) is sorted once, so a hostile map
+// of many keys costs O(n log n). Allocates only for the larger maps.
+class first_keys {
+ public:
+  explicit first_keys(const ynode& map) : entries_(map.entries) {
+    if (entries_.size() <= scan_limit) return;
+    std::vector<std::uint32_t> order;
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i].first.is_scalar()) order.push_back(static_cast<std::uint32_t>(i));
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return entries_[a].first.text < entries_[b].first.text;
+    });
+    first_.resize(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) first_[i] = static_cast<std::uint32_t>(i);
+    for (std::size_t r = 1; r < order.size(); ++r)
+      if (entries_[order[r]].first.text == entries_[order[r - 1]].first.text)
+        first_[order[r]] = first_[order[r - 1]];
+  }
+
+  // Key i must be a scalar.
+  std::size_t operator()(std::size_t i) const {
+    if (!first_.empty()) return first_[i];
+    const std::string& text = entries_[i].first.text;
+    for (std::size_t j = 0; j < i; ++j)
+      if (entries_[j].first.is_scalar() && entries_[j].first.text == text) return j;
+    return i;
+  }
+
+ private:
+  static constexpr std::size_t scan_limit = 16;
+  const std::vector<std::pair<ynode, ynode>>& entries_;
+  std::vector<std::uint32_t> first_;
+};
 
 // Global state of one load: flow names across files, the shared literal pool.
 struct set_state {
@@ -158,20 +194,20 @@ class file_loader {
     error_at(scalar.line, scalar.column + quote + static_cast<int>(offset), std::move(message));
   }
 
-  bool expect_kind(const ynode& n, ynode_kind kind, std::string_view what) {
+  bool expect_kind(const ynode& n, ynode_kind kind, const where_text& what) {
     if (n.kind == kind) return true;
-    error(n, std::string(what) + " must be " + describe(kind) + ", found " + describe(n.kind));
+    error(n, what + " must be " + describe(kind) + ", found " + describe(n.kind));
     return false;
   }
 
   // A map node, or null (meaning empty) when `null_ok`.
-  bool expect_map(const ynode& n, std::string_view what, bool null_ok = true) {
+  bool expect_map(const ynode& n, const where_text& what, bool null_ok = true) {
     if (null_ok && n.is_null()) return true;
     return expect_kind(n, ynode_kind::map, what);
   }
 
   // Checks a map's keys against `allowed`; reports unknown, duplicate and non-name keys.
-  keys read_keys(const ynode& map, std::string_view where,
+  keys read_keys(const ynode& map, const where_text& where,
                  std::initializer_list<std::string_view> allowed) {
     return read_map_keys(map, where, allowed, [this](const ynode& at, std::string m) { error(at, std::move(m)); });
   }
@@ -180,19 +216,21 @@ class file_loader {
   // calls f(name, key, value) for each first occurrence.
   template <class F>
   void each_named(const ynode& map, std::string_view noun, F&& f) {
-    std::unordered_map<std::string, int> seen;
-    for (const auto& [k, v] : map.entries) {
+    // A repeated name has the same text as its first occurrence, so that one was a scalar that
+    // passed check_name too.
+    const first_keys first(map);
+    for (std::size_t i = 0; i < map.entries.size(); ++i) {
+      const auto& [k, v] = map.entries[i];
       if (!k.is_scalar()) {
         error(k, "expected a " + std::string(noun) + " name, found " + describe(k.kind));
         continue;
       }
       if (!check_name(k, noun)) continue;
-      if (auto it = seen.find(k.text); it != seen.end()) {
+      if (const std::size_t f0 = first(i); f0 != i) {
         error(k, "duplicate " + std::string(noun) + " '" + k.text + "' (first defined at line " +
-                     std::to_string(it->second) + ")");
+                     std::to_string(map.entries[f0].first.line) + ")");
         continue;
       }
-      seen.emplace(k.text, k.line);
       f(k.text, k, v);
     }
   }
@@ -204,7 +242,7 @@ class file_loader {
     return false;
   }
 
-  std::string scalar_text(const ynode* n, std::string_view what) {
+  std::string scalar_text(const ynode* n, const where_text& what) {
     if (!n || n->is_null()) return {};
     if (!expect_kind(*n, ynode_kind::scalar, what)) return {};
     return n->text;
@@ -233,9 +271,9 @@ class file_loader {
       if (top.get("report")) return;     // a file of KPI targets only
       if (top.get("tables")) return;     // a file of decision tables only
       if (top.get("ruleset") || top.get("migrations")) return;  // a file naming the version
-      if (top.found.empty() && root.entries.empty())
+      if (top.empty() && root.entries.empty())
         error(root, "a rules file must be a map with the key 'flows'");
-      else if (root.entries.size() == top.found.size())
+      else if (root.entries.size() == top.size())
         error(root, "missing key 'flows' at the top level of the file");
       return;
     }
@@ -272,12 +310,12 @@ class file_loader {
   bool compile_flow(const ynode& key, const ynode& value, flow_program& flow) {
     flow_errors_ = 0;
     flow_ = &flow;
-    const std::string where = "flow '" + flow.name + "'";
+    const where_text where("flow '", flow.name, "'");
     if (!expect_map(value, where, false)) return false;
     keys k = read_keys(value, where,
                        {"label", "calendar", "calendar_field", "fields", "events", "initial",
                         "states", "groups", "timers", "clocks"});
-    flow.label = scalar_text(k.get("label"), "'label' of " + where);
+    flow.label = scalar_text(k.get("label"), where_text("'label' of ", where));
     if (const ynode* n = k.get("fields")) read_fields(*n);
     flow_calendar_in_scope_ = read_flow_calendar(k.get("calendar"), k.get("calendar_field"), flow,
                                                  file_, set_.calendars, reporter());
@@ -296,17 +334,17 @@ class file_loader {
     if (const ynode* n = k.get("groups")) declare_groups(*n, group_decls);
     for (std::size_t s = 0; s < state_decls.size(); ++s)
       declare_timers(state_decls[s].k.get("timers"), detail::timer_scope::state,
-                     static_cast<std::uint16_t>(s), "state '" + flow.states[s].name + "'",
+                     static_cast<std::uint16_t>(s), where_text("state '", flow.states[s].name, "'"),
                      timer_decls, flow.states[s].timers_first, flow.states[s].timers_count);
     for (std::size_t g = 0; g < group_decls.size(); ++g)
       declare_timers(group_decls[g].k.get("timers"), detail::timer_scope::group,
-                     static_cast<std::uint16_t>(g), "group '" + flow.groups[g].name + "'",
+                     static_cast<std::uint16_t>(g), where_text("group '", flow.groups[g].name, "'"),
                      timer_decls, flow.groups[g].timers_first, flow.groups[g].timers_count);
     std::uint32_t unused_first = 0, unused_count = 0;
     declare_timers(k.get("timers"), detail::timer_scope::flow, 0, where, timer_decls,
                    unused_first, unused_count);
 
-    if (initial && expect_kind(*initial, ynode_kind::scalar, "'initial' of " + where)) {
+    if (initial && expect_kind(*initial, ynode_kind::scalar, where_text("'initial' of ", where))) {
       auto it = flow.state_by_name.find(initial->text);
       if (it == flow.state_by_name.end())
         error(*initial, "initial state '" + initial->text + "' is not a state of " + where);
@@ -317,7 +355,7 @@ class file_loader {
     // Bodies.
     for (std::size_t t = 0; t < timer_decls.size(); ++t)
       flow.timers[t].actions = compile_actions(timer_decls[t].do_node, nullptr,
-                                               "timer '" + flow.timers[t].name + "'");
+                                               where_text("timer '", flow.timers[t].name, "'"));
     for (std::size_t s = 0; s < state_decls.size(); ++s) compile_state_body(s, state_decls[s]);
     for (std::size_t g = 0; g < group_decls.size(); ++g) compile_group_body(g, group_decls[g]);
     if (const ynode* n = k.get("clocks")) compile_clocks(*n);
@@ -345,7 +383,7 @@ class file_loader {
   };
 
   // `string` or {type, values, default}; `what` is e.g. "field 'level'".
-  std::optional<typed> read_type_spec(const ynode& v, const std::string& what) {
+  std::optional<typed> read_type_spec(const ynode& v, const where_text& what) {
     typed out;
     const ynode* type_node = nullptr;
     const ynode* values = nullptr;
@@ -365,7 +403,7 @@ class file_loader {
       error(v, what + " must be a type name or a map with 'type', found " + describe(v.kind));
       return std::nullopt;
     }
-    if (!expect_kind(*type_node, ynode_kind::scalar, "the type of " + what)) return std::nullopt;
+    if (!expect_kind(*type_node, ynode_kind::scalar, where_text("the type of ", what))) return std::nullopt;
     auto t = parse_type_name(type_node->text);
     if (!t) {
       error(*type_node, "unknown type '" + type_node->text + "' for " + what +
@@ -378,11 +416,11 @@ class file_loader {
         error(*type_node, "enum " + what + " needs 'values': a list of value names");
         return std::nullopt;
       }
-      if (!expect_kind(*values, ynode_kind::sequence, "'values' of " + what)) return std::nullopt;
+      if (!expect_kind(*values, ynode_kind::sequence, where_text("'values' of ", what))) return std::nullopt;
       std::vector<std::string> names;
       bool ok = true;
       for (const ynode& item : values->items) {
-        if (!expect_kind(item, ynode_kind::scalar, "a value of " + what) ||
+        if (!expect_kind(item, ynode_kind::scalar, where_text("a value of ", what)) ||
             !check_name(item, "enum value")) {
           ok = false;
           continue;
@@ -423,7 +461,7 @@ class file_loader {
 
   // A literal written as plain YAML text (defaults, `set` + `to`).
   std::optional<raw_value> read_literal(const ynode& n, value_type type, std::uint32_t enum_index,
-                                        const std::string& what) {
+                                        const where_text& what) {
     if (!n.is_scalar()) {
       error(n, "the value for " + what + " must be a single value, found " + describe(n.kind));
       return std::nullopt;
@@ -498,7 +536,7 @@ class file_loader {
                        " fields");
         return;
       }
-      auto spec = read_type_spec(v, "field '" + name + "'");
+      auto spec = read_type_spec(v, where_text("field '", name, "'"));
       if (!spec) return;
       detail::field_def f;
       f.name = name;
@@ -519,18 +557,19 @@ class file_loader {
       }
       detail::event_def e;
       e.name = name;
-      const std::string where = "event '" + name + "'";
+      const where_text where("event '", name, "'");
       if (!expect_map(v, where)) return;
       keys k = read_keys(v, where, {"label", "data"});
-      e.label = scalar_text(k.get("label"), "'label' of " + where);
-      if (const ynode* data = k.get("data"); data && expect_map(*data, "'data' of " + where)) {
+      e.label = scalar_text(k.get("label"), where_text("'label' of ", where));
+      if (const ynode* data = k.get("data"); data && expect_map(*data, where_text("'data' of ", where))) {
         each_named(*data, "data item", [&](const std::string& item, const ynode& ikey,
                                            const ynode& iv) {
           if (e.data.size() >= max_data) {
             error(ikey, where + " has more than " + std::to_string(max_data) + " data items");
             return;
           }
-          auto spec = read_type_spec(iv, "data item '" + item + "' of " + where);
+          const std::string what = "data item '" + item + "' of " + where;
+          auto spec = read_type_spec(iv, what);
           if (!spec) return;
           detail::data_def d;
           d.name = item;
@@ -557,7 +596,7 @@ class file_loader {
         error(key, "flow '" + flow_->name + "' has too many states");
         return;
       }
-      const std::string where = "state '" + name + "'";
+      const where_text where("state '", name, "'");
       state_decl d;
       d.key = &key;
       detail::state_def s;
@@ -566,9 +605,9 @@ class file_loader {
       s.column = key.column;
       if (expect_map(v, where)) {
         d.k = read_keys(v, where, {"label", "final", "on_entry", "on_exit", "timers", "on"});
-        s.label = scalar_text(d.k.get("label"), "'label' of " + where);
+        s.label = scalar_text(d.k.get("label"), where_text("'label' of ", where));
         if (const ynode* f = d.k.get("final")) {
-          if (expect_kind(*f, ynode_kind::scalar, "'final' of " + where)) {
+          if (expect_kind(*f, ynode_kind::scalar, where_text("'final' of ", where))) {
             if (f->text == "true") s.final = true;
             else if (f->text != "false")
               error(*f, "'final' of " + where + " must be true or false, found '" + f->text + "'");
@@ -589,7 +628,7 @@ class file_loader {
                        " groups");
         return;
       }
-      const std::string where = "group '" + name + "'";
+      const where_text where("group '", name, "'");
       group_decl d;
       d.key = &key;
       detail::group_def g;
@@ -599,13 +638,13 @@ class file_loader {
       const auto index = flow_->groups.size();
       if (expect_map(v, where)) {
         d.k = read_keys(v, where, {"label", "states", "on_entry", "on_exit", "timers", "on"});
-        g.label = scalar_text(d.k.get("label"), "'label' of " + where);
+        g.label = scalar_text(d.k.get("label"), where_text("'label' of ", where));
         const ynode* members = d.k.get("states");
         if (!members) {
           error(key, where + " is missing the key 'states'");
-        } else if (expect_kind(*members, ynode_kind::sequence, "'states' of " + where)) {
+        } else if (expect_kind(*members, ynode_kind::sequence, where_text("'states' of ", where))) {
           for (const ynode& m : members->items) {
-            if (!expect_kind(m, ynode_kind::scalar, "a state of " + where)) continue;
+            if (!expect_kind(m, ynode_kind::scalar, where_text("a state of ", where))) continue;
             auto it = flow_->state_by_name.find(m.text);
             if (it == flow_->state_by_name.end()) {
               error(m, where + " lists unknown state '" + m.text + "'");
@@ -631,16 +670,16 @@ class file_loader {
 
   // Reads a `timers:` list (name, after, event); actions are compiled later.
   void declare_timers(const ynode* list, detail::timer_scope scope, std::uint16_t owner,
-                      const std::string& where, std::vector<timer_decl>& decls,
+                      const where_text& where, std::vector<timer_decl>& decls,
                       std::uint32_t& first, std::uint32_t& count) {
     first = static_cast<std::uint32_t>(flow_->timer_lists.size());
     count = 0;
     if (!list || list->is_null()) return;
-    if (!expect_kind(*list, ynode_kind::sequence, "'timers' of " + where)) return;
+    if (!expect_kind(*list, ynode_kind::sequence, where_text("'timers' of ", where))) return;
+    const where_text a_timer("a timer of ", where);
     for (const ynode& item : list->items) {
-      if (!expect_kind(item, ynode_kind::map, "a timer of " + where)) continue;
-      keys k = read_keys(item, "a timer of " + where,
-                         {"name", "after", "at", "business", "calendar", "event", "do"});
+      if (!expect_kind(item, ynode_kind::map, a_timer)) continue;
+      keys k = read_keys(item, a_timer, {"name", "after", "at", "business", "calendar", "event", "do"});
       const ynode* name = k.get("name");
       if (!name) {
         error(item, "a timer of " + where + " is missing the key 'name'");
@@ -680,7 +719,7 @@ class file_loader {
         calendar = nullptr;
       } else if (!after) {
         error(item, twhere + " is missing the key 'after' (a time limit) or 'at' (an instant)");
-      } else if (expect_kind(*after, ynode_kind::scalar, "'after' of " + twhere)) {
+      } else if (expect_kind(*after, ynode_kind::scalar, where_text("'after' of ", twhere))) {
         if (!read_business_after(*after, twhere, calendar || flow_calendar_in_scope_, t,
                                  reporter()))
           read_after(*after, twhere, t);
@@ -694,7 +733,7 @@ class file_loader {
                             static_cast<std::uint16_t>(flow_->timers.size()), t, file_,
                             set_.calendars, reporter());
       const ynode* ev = k.get("event");
-      if (ev && expect_kind(*ev, ynode_kind::scalar, "'event' of " + twhere)) {
+      if (ev && expect_kind(*ev, ynode_kind::scalar, where_text("'event' of ", twhere))) {
         auto it = flow_->event_by_name.find(ev->text);
         if (it == flow_->event_by_name.end()) {
           error(*ev, twhere + " fires undefined event '" + ev->text + "'");
@@ -800,7 +839,7 @@ class file_loader {
   // `at:` a timestamp expression over the case's fields and `now` (the time the timer starts),
   // such as `handed_over_at + 3个月`. There is no event at that moment, so no `event.x`.
   void read_at(const ynode& at, const std::string& twhere, detail::timer_def& t) {
-    if (!expect_kind(at, ynode_kind::scalar, "'at' of " + twhere)) return;
+    if (!expect_kind(at, ynode_kind::scalar, where_text("'at' of ", twhere))) return;
     const expr_type want{value_type::timestamp, no_id32};
     auto c = compile_expr(at, nullptr, "'at' of " + twhere, want);
     if (!c) return;
@@ -819,7 +858,7 @@ class file_loader {
 
   // The clocks of the flow; states, groups, events and fields are known by now.
   void compile_clocks(const ynode& map) {
-    if (!expect_map(map, "'clocks' of flow '" + flow_->name + "'")) return;
+    if (!expect_map(map, where_text("'clocks' of flow '", flow_->name, "'"))) return;
     each_named(map, "clock", [&](const std::string& name, const ynode& key, const ynode& v) {
       const std::string where = "clock '" + name + "'";
       if (!expect_map(v, where, false)) return;
@@ -834,7 +873,7 @@ class file_loader {
       cd.name = name;
       cd.line = key.line;
       cd.column = key.column;
-      cd.label = scalar_text(k.get("label"), "'label' of " + where);
+      cd.label = scalar_text(k.get("label"), where_text("'label' of ", where));
       cd.calendar_field = flow_->calendar_field;
       const auto index = static_cast<std::uint16_t>(flow_->clocks.size());
 
@@ -843,7 +882,7 @@ class file_loader {
       bool calendar_time = false;  // a limit in calendar time, read without error
       if (!limit) {
         error(key, where + " is missing the key 'limit'");
-      } else if (expect_kind(*limit, ynode_kind::scalar, "'limit' of " + where)) {
+      } else if (expect_kind(*limit, ynode_kind::scalar, where_text("'limit' of ", where))) {
         // The timer readers give the same answers and errors as for a timer's `after`.
         detail::timer_def t;
         if (read_business_after(*limit, where, calendar || flow_calendar_in_scope_, t, reporter(),
@@ -905,14 +944,14 @@ class file_loader {
         m.level = 0;
         m.line = warn->line;
         m.column = warn->column;
-        m.actions = compile_actions(k.get("on_warning"), nullptr, "'on_warning' of " + where);
+        m.actions = compile_actions(k.get("on_warning"), nullptr, where_text("'on_warning' of ", where));
         marks.push_back(m);
       } else if (k.get("on_warning")) {
         error(*k.key("on_warning"), where + " has 'on_warning' but no 'warn_at' (such as 80%)");
       }
       const ynode* ladder = k.get("ladder");
       if (ladder && !ladder->is_null() &&
-          expect_kind(*ladder, ynode_kind::sequence, "'ladder' of " + where)) {
+          expect_kind(*ladder, ynode_kind::sequence, where_text("'ladder' of ", where))) {
         std::uint32_t previous = 0;
         for (const ynode& item : ladder->items) {
           const auto level = static_cast<std::uint16_t>(marks.size() + (warn ? 0 : 1));
@@ -987,7 +1026,7 @@ class file_loader {
       if (!expect_kind(m, ynode_kind::map, where)) return;
       keys k = read_keys(m, where, {"enter", "exit", "event", "if"});
       detail::clock_clause proto;
-      if (const ynode* g = k.get("if"); g && expect_kind(*g, ynode_kind::scalar, "'if' of " + where)) {
+      if (const ynode* g = k.get("if"); g && expect_kind(*g, ynode_kind::scalar, where_text("'if' of ", where))) {
         auto c = compile_expr(*g, nullptr, "guard", expr_type{value_type::boolean, no_id32});
         if (c) {
           if (c->type.type != value_type::boolean)
@@ -1004,10 +1043,12 @@ class file_loader {
         if (!names) continue;
         any = true;
         std::vector<const ynode*> list;
+        const std::string seq_what = "'" + std::string(what) + "' of " + where;
+        const std::string name_what = "a name in '" + std::string(what) + "' of " + where;
         if (names->is_scalar()) list.push_back(names);
-        else if (expect_kind(*names, ynode_kind::sequence, "'" + std::string(what) + "' of " + where))
+        else if (expect_kind(*names, ynode_kind::sequence, seq_what))
           for (const ynode& i : names->items)
-            if (expect_kind(i, ynode_kind::scalar, "a name in '" + std::string(what) + "' of " + where))
+            if (expect_kind(i, ynode_kind::scalar, name_what))
               list.push_back(&i);
         for (const ynode* nm : list) {
           detail::clock_clause cl = proto;
@@ -1056,9 +1097,9 @@ class file_loader {
 
   void compile_state_body(std::size_t s, const state_decl& d) {
     detail::state_def& st = flow_->states[s];
-    const std::string where = "state '" + st.name + "'";
-    st.on_entry = compile_actions(d.k.get("on_entry"), nullptr, "'on_entry' of " + where);
-    st.on_exit = compile_actions(d.k.get("on_exit"), nullptr, "'on_exit' of " + where);
+    const where_text where("state '", st.name, "'");
+    st.on_entry = compile_actions(d.k.get("on_entry"), nullptr, where_text("'on_entry' of ", where));
+    st.on_exit = compile_actions(d.k.get("on_exit"), nullptr, where_text("'on_exit' of ", where));
     if (st.final) {
       if (const ynode* on = d.k.get("on"); on && !on->is_null())
         error(*d.k.key("on"), "final " + where + " cannot have transitions ('on')");
@@ -1070,31 +1111,33 @@ class file_loader {
 
   void compile_group_body(std::size_t g, const group_decl& d) {
     detail::group_def& gr = flow_->groups[g];
-    const std::string where = "group '" + gr.name + "'";
-    gr.on_entry = compile_actions(d.k.get("on_entry"), nullptr, "'on_entry' of " + where);
+    const where_text where("group '", gr.name, "'");
+    gr.on_entry = compile_actions(d.k.get("on_entry"), nullptr, where_text("'on_entry' of ", where));
     flow_->groups[g].on_exit =
-        compile_actions(d.k.get("on_exit"), nullptr, "'on_exit' of " + where);
+        compile_actions(d.k.get("on_exit"), nullptr, where_text("'on_exit' of ", where));
     compile_transitions(d.k.get("on"), true, static_cast<std::uint16_t>(g), where);
   }
 
   void compile_transitions(const ynode* on, bool from_group, std::uint16_t source,
-                           const std::string& where) {
-    if (!on || !expect_map(*on, "'on' of " + where)) return;
-    std::unordered_map<std::string, int> seen;
-    for (const auto& [k, v] : on->entries) {
-      if (!expect_kind(k, ynode_kind::scalar, "an event name in 'on' of " + where)) continue;
+                           const where_text& where) {
+    if (!on || !expect_map(*on, where_text("'on' of ", where))) return;
+    // A repeated event has the same text as its first occurrence, which was a scalar naming a
+    // known event too.
+    const first_keys first(*on);
+    for (std::size_t i = 0; i < on->entries.size(); ++i) {
+      const auto& [k, v] = on->entries[i];
+      if (!expect_kind(k, ynode_kind::scalar, where_text("an event name in 'on' of ", where))) continue;
       auto ev = flow_->event_by_name.find(k.text);
       if (ev == flow_->event_by_name.end()) {
         error(k, where + " reacts to unknown event '" + k.text + "'");
         continue;
       }
-      if (auto it = seen.find(k.text); it != seen.end()) {
+      if (const std::size_t f0 = first(i); f0 != i) {
         error(k, "duplicate key '" + k.text + "' in 'on' of " + where + " (first at line " +
-                     std::to_string(it->second) +
+                     std::to_string(on->entries[f0].first.line) +
                      "; write several transitions for one event as a list)");
         continue;
       }
-      seen.emplace(k.text, k.line);
       if (v.is_sequence()) {
         for (const ynode& item : v.items) compile_transition(item, k, ev->second, from_group, source);
       } else {
@@ -1105,7 +1148,7 @@ class file_loader {
 
   void compile_transition(const ynode& v, const ynode& key, event_id event, bool from_group,
                           std::uint16_t source) {
-    const std::string where = "the transition on '" + key.text + "'";
+    const where_text where("the transition on '", key.text, "'");
     detail::transition_def t;
     t.event = event;
     t.from_group = from_group;
@@ -1117,7 +1160,7 @@ class file_loader {
     keys k = read_keys(v, where, {"to", "if", "do"});
     const detail::event_def* ev = &flow_->events[event];
     if (const ynode* to = k.get("to")) {
-      if (expect_kind(*to, ynode_kind::scalar, "'to' of " + where)) {
+      if (expect_kind(*to, ynode_kind::scalar, where_text("'to' of ", where))) {
         auto it = flow_->state_by_name.find(to->text);
         if (it == flow_->state_by_name.end()) {
           error(*to, "transition on '" + key.text + "' goes to unknown state '" + to->text + "'");
@@ -1128,7 +1171,7 @@ class file_loader {
       }
     }
     if (const ynode* guard = k.get("if")) {
-      if (expect_kind(*guard, ynode_kind::scalar, "'if' of " + where)) {
+      if (expect_kind(*guard, ynode_kind::scalar, where_text("'if' of ", where))) {
         t.guard_text = guard->text;
         auto c = compile_expr(*guard, ev, "guard",
                               expr_type{value_type::boolean, no_id32});
@@ -1159,7 +1202,7 @@ class file_loader {
     return c;
   }
 
-  std::uint32_t compile_tpl(const ynode& n, const std::string& what) {
+  std::uint32_t compile_tpl(const ynode& n, const where_text& what) {
     if (!expect_kind(n, ynode_kind::scalar, what)) return no_id32;
     template_error err;
     auto t = compile_template(n.text, *flow_, err);
@@ -1173,20 +1216,20 @@ class file_loader {
   // ---- actions ----------------------------------------------------------------------------
 
   action_range compile_actions(const ynode* list, const detail::event_def* ev,
-                               const std::string& where) {
+                               const where_text& where) {
     action_range out;
     if (!list || list->is_null()) {
       out.first = static_cast<std::uint32_t>(flow_->actions.size());
       return out;
     }
-    if (!expect_kind(*list, ynode_kind::sequence, "the actions ('do') of " + where)) return out;
-    std::vector<action_def> actions;
-    for (const ynode& item : list->items) {
-      if (auto a = compile_action(item, ev)) actions.push_back(*a);
-    }
+    if (!expect_kind(*list, ynode_kind::sequence, where_text("the actions ('do') of ", where))) return out;
+    // compile_action adds code, templates and emit arguments, never actions: the range is
+    // built in place.
     out.first = static_cast<std::uint32_t>(flow_->actions.size());
-    out.count = static_cast<std::uint32_t>(actions.size());
-    flow_->actions.insert(flow_->actions.end(), actions.begin(), actions.end());
+    for (const ynode& item : list->items) {
+      if (auto a = compile_action(item, ev)) flow_->actions.push_back(*a);
+    }
+    out.count = static_cast<std::uint32_t>(flow_->actions.size() - out.first);
     return out;
   }
 
@@ -1222,7 +1265,7 @@ class file_loader {
 
     auto target_name = [&](const keys& k) -> const ynode* {
       const ynode* n = k.get(kind);
-      if (!n || !expect_kind(*n, ynode_kind::scalar, "'" + kind + "'")) return nullptr;
+      if (!n || !expect_kind(*n, ynode_kind::scalar, where_text("'", kind, "'"))) return nullptr;
       return n;
     };
 
@@ -1250,14 +1293,14 @@ class file_loader {
         return std::nullopt;
       }
       if (to) {
-        auto v = read_literal(*to, f.type, f.enum_index, "field '" + f.name + "'");
+        auto v = read_literal(*to, f.type, f.enum_index, where_text("field '", f.name, "'"));
         if (!v) return std::nullopt;
         a.expr = static_cast<std::uint32_t>(flow_->code.size());
         flow_->code.push_back({detail::op::imm, 0, 0, *v});
         flow_->code.push_back({detail::op::ret, 0, 0, 0});
         return a;
       }
-      if (!expect_kind(*from, ynode_kind::scalar, "'from' of action 'set: " + f.name + "'"))
+      if (!expect_kind(*from, ynode_kind::scalar, where_text("'from' of action 'set: ", f.name, "'")))
         return std::nullopt;
       const expr_type want{f.type, f.enum_index};
       auto c = compile_expr(*from, ev, "expression", want);
@@ -1298,12 +1341,12 @@ class file_loader {
         error(*kind_key, "action '" + kind + "' is missing the key 'message'");
         return std::nullopt;
       }
-      a.message = compile_tpl(*message, "'message' of '" + kind + "'");
+      a.message = compile_tpl(*message, where_text("'message' of '", kind, "'"));
       if (!ok || a.message == no_id32) return std::nullopt;
       return a;
     }
     if (kind == "start_timer" || kind == "cancel_timer") {
-      keys k = read_keys(item, "action '" + kind + "'", {kind});
+      keys k = read_keys(item, where_text("action '", kind, "'"), {kind});
       const ynode* target = target_name(k);
       if (!target) return std::nullopt;
       auto it = flow_->timer_by_name.find(target->text);
@@ -1367,7 +1410,7 @@ class file_loader {
           return;
         }
         const detail::data_def& d = emitted.data[slot->second];
-        if (!expect_kind(v, ynode_kind::scalar, "data item '" + name + "' of 'emit'")) {
+        if (!expect_kind(v, ynode_kind::scalar, where_text("data item '", name, "' of 'emit'"))) {
           ok = false;
           return;
         }
