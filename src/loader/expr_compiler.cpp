@@ -166,13 +166,14 @@ struct node {
   expr_type type;
 };
 
+// The buffers are an expr_workspace's, cleared for each expression.
 struct parser {
   std::string_view src;
-  std::vector<token> toks;
-  std::size_t pos = 0;
-  std::vector<node> nodes;
-  std::vector<token> items;  // literals of `in` lists
+  std::vector<token>& toks;
+  std::vector<node>& nodes;
+  std::vector<token>& items;  // literals of `in` lists
   expr_error* error = nullptr;
+  std::size_t pos = 0;
   int depth = 0;
 
   const token& peek() const { return toks[pos]; }
@@ -551,7 +552,6 @@ struct checker {
   }
 
   bool item_value(const token& t, const expr_type& want, std::int64_t& value) {
-    const std::string what = describe(want, flow, false);
     switch (want.type) {
       case value_type::string:
         if (t.kind != tok::string) break;
@@ -598,8 +598,8 @@ struct checker {
       case value_type::timestamp:
         break;
     }
-    return fail(t.offset, "'" + std::string(t.text) + "' in the 'in' list is not a " + what +
-                              " value");
+    return fail(t.offset, "'" + std::string(t.text) + "' in the 'in' list is not a " +
+                              describe(want, flow, false) + " value");
   }
 
   bool months_alone(std::size_t offset, std::string_view text) {
@@ -737,7 +737,7 @@ struct checker {
     return true;
   }
 
-  std::vector<std::int64_t> constants_;  // in list order of the `in` nodes, depth-first
+  std::vector<std::int64_t>& constants_;  // in list order of the `in` nodes, depth-first
 };
 
 // ---- emission -------------------------------------------------------------------------------
@@ -833,6 +833,18 @@ void intern_strings(parser& p, detail::string_pool& literals) {
 
 }  // namespace
 
+struct expr_workspace::buffers {
+  std::vector<token> toks;
+  std::vector<node> nodes;
+  std::vector<token> items;
+  std::vector<std::int64_t> constants;
+};
+
+expr_workspace::expr_workspace() : buffers_(std::make_unique<buffers>()) {}
+expr_workspace::~expr_workspace() = default;
+expr_workspace::expr_workspace(expr_workspace&&) noexcept = default;
+expr_workspace& expr_workspace::operator=(expr_workspace&&) noexcept = default;
+
 std::string describe(const expr_type& t, const detail::flow_program& flow, bool with_values) {
   std::string out(to_string(t.type));
   if (with_values && t.type == value_type::enumeration && t.enum_index < flow.enums.size()) {
@@ -870,12 +882,24 @@ std::optional<compiled_expr> compile_expression(std::string_view text, const exp
                                                 std::optional<expr_type> expected,
                                                 detail::flow_program& flow,
                                                 detail::string_pool& literals, expr_error& error) {
-  parser p;
+  expr_workspace workspace;
+  return compile_expression(text, scope, expected, flow, literals, error, workspace);
+}
+
+std::optional<compiled_expr> compile_expression(std::string_view text, const expr_scope& scope,
+                                                std::optional<expr_type> expected,
+                                                detail::flow_program& flow,
+                                                detail::string_pool& literals, expr_error& error,
+                                                expr_workspace& workspace) {
+  expr_workspace::buffers& b = *workspace.buffers_;
+  b.toks.clear();
+  b.nodes.clear();
+  b.items.clear();
+  b.constants.clear();
+  parser p{text, b.toks, b.nodes, b.items, &error};
   // The checker holds node references while adding conversion nodes (at most one per node,
   // plus one at the top): reserving keeps those references valid.
   // Every parsed node consumes a token of its own, so the token count bounds them.
-  p.src = text;
-  p.error = &error;
   if (!lex(text, p.toks, error)) return std::nullopt;
   p.nodes.reserve(2 * std::min(p.toks.size(), max_nodes) + 2);
   if (p.toks.size() == 1) {
@@ -890,7 +914,7 @@ std::optional<compiled_expr> compile_expression(std::string_view text, const exp
     return std::nullopt;
   }
 
-  checker c{p, scope, flow, literals, {}};
+  checker c{p, scope, flow, literals, b.constants};
   if (!c.check(root)) return std::nullopt;
   node& top = p.nodes[static_cast<std::size_t>(root)];
   if (top.unresolved) {

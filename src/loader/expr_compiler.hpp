@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,31 @@ std::optional<compiled_expr> compile_expression(std::string_view text, const exp
                                                 std::optional<expr_type> expected,
                                                 detail::flow_program& flow,
                                                 detail::string_pool& literals, expr_error& error);
+
+// Scratch buffers of compile_expression (tokens, syntax tree, `in` lists), kept by a caller
+// that compiles many expressions: with one, compiling allocates nothing once the buffers have
+// grown to the longest expression seen. Not shared between threads.
+class expr_workspace {
+ public:
+  expr_workspace();
+  ~expr_workspace();
+  expr_workspace(expr_workspace&&) noexcept;
+  expr_workspace& operator=(expr_workspace&&) noexcept;
+
+ private:
+  friend std::optional<compiled_expr> compile_expression(std::string_view, const expr_scope&,
+                                                         std::optional<expr_type>, detail::flow_program&,
+                                                         detail::string_pool&, expr_error&, expr_workspace&);
+  struct buffers;
+  std::unique_ptr<buffers> buffers_;
+};
+
+// compile_expression with the scratch buffers of `workspace`; the same result.
+std::optional<compiled_expr> compile_expression(std::string_view text, const expr_scope& scope,
+                                                std::optional<expr_type> expected,
+                                                detail::flow_program& flow,
+                                                detail::string_pool& literals, expr_error& error,
+                                                expr_workspace& workspace);
 
 // Whether `name` is an identifier: ASCII letter, then letters, digits and '_'.
 bool is_identifier(std::string_view name) noexcept;

@@ -1197,7 +1197,7 @@ class file_loader {
                                             std::optional<expr_type> expected) {
     expr_scope scope{flow_, ev, context};
     expr_error err;
-    auto c = compile_expression(n.text, scope, expected, *flow_, set_.literals, err);
+    auto c = compile_expression(n.text, scope, expected, *flow_, set_.literals, err, expr_workspace_);
     if (!c) error_in(n, err.offset, std::move(err.message));
     return c;
   }
@@ -1527,6 +1527,7 @@ class file_loader {
   set_state& set_;
   std::vector<diagnostic>& diags_;
   flow_program* flow_ = nullptr;
+  expr_workspace expr_workspace_;  // compile_expression's buffers, reused for every expression
   int flow_errors_ = 0;
   bool flow_calendar_in_scope_ = false;  // the flow has `calendar:` or `calendar_field:`
 };
