@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -1450,26 +1451,33 @@ class file_loader {
   // ---- tables and graph checks ------------------------------------------------------------
 
   static void build_dispatch(flow_program& flow) {
-    const std::size_t ns = flow.states.size(), ne = flow.events.size();
-    // Candidates per (source, event), in file order.
-    std::vector<std::vector<std::uint32_t>> own(ns * ne), grouped(flow.groups.size() * ne);
-    for (std::size_t t = 0; t < flow.transitions.size(); ++t) {
-      const auto& tr = flow.transitions[t];
-      auto& bucket = tr.from_group ? grouped[tr.source * ne + tr.event] : own[tr.source * ne + tr.event];
-      bucket.push_back(static_cast<std::uint32_t>(t));
+    const std::size_t ns = flow.states.size(), ne = flow.events.size(), ng = flow.groups.size();
+    // Candidates per (source, event), in file order: a counting sort of the transitions into
+    // (state, event) buckets, then (group, event) buckets.
+    const auto bucket_of = [&](const detail::transition_def& tr) {
+      return (tr.from_group ? ns + tr.source : std::size_t{tr.source}) * ne + tr.event;
+    };
+    std::vector<std::uint32_t> start((ns + ng) * ne + 1, 0);
+    for (const auto& tr : flow.transitions) ++start[bucket_of(tr) + 1];
+    for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+    std::vector<std::uint32_t> sorted(flow.transitions.size());
+    {
+      std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+      for (std::size_t t = 0; t < flow.transitions.size(); ++t)
+        sorted[next[bucket_of(flow.transitions[t])]++] = static_cast<std::uint32_t>(t);
     }
+    const auto append = [&](std::size_t bucket) {
+      flow.dispatch_list.insert(flow.dispatch_list.end(), sorted.begin() + start[bucket],
+                                sorted.begin() + start[bucket + 1]);
+    };
     flow.dispatch_index.assign(ns * ne + 1, 0);
     flow.dispatch_list.clear();
     for (std::size_t s = 0; s < ns; ++s) {
       for (std::size_t e = 0; e < ne; ++e) {
         flow.dispatch_index[s * ne + e] = static_cast<std::uint32_t>(flow.dispatch_list.size());
-        const auto& mine = own[s * ne + e];
-        flow.dispatch_list.insert(flow.dispatch_list.end(), mine.begin(), mine.end());
-        for (std::size_t g = 0; g < flow.groups.size(); ++g) {
-          if (!(flow.states[s].groups & (std::uint64_t{1} << g))) continue;
-          const auto& theirs = grouped[g * ne + e];
-          flow.dispatch_list.insert(flow.dispatch_list.end(), theirs.begin(), theirs.end());
-        }
+        append(s * ne + e);
+        for (std::size_t g = 0; g < ng; ++g)
+          if (flow.states[s].groups & (std::uint64_t{1} << g)) append((ns + g) * ne + e);
       }
     }
     flow.dispatch_index[ns * ne] = static_cast<std::uint32_t>(flow.dispatch_list.size());
@@ -1478,16 +1486,33 @@ class file_loader {
   void check_graph(const flow_program& flow, const std::vector<group_decl>& groups) {
     const std::size_t ns = flow.states.size();
     if (ns == 0) return;
-    // Edges: a group's transition leaves from each of its states.
-    std::vector<std::vector<state_id>> edges(ns);
+    // Edges: a group's transition leaves from each of its states. The targets of state s are
+    // targets[first[s] .. first[s + 1]), in transition order.
+    std::vector<std::uint32_t> first(ns + 1, 0);
     for (const auto& tr : flow.transitions) {
       if (tr.internal) continue;
       if (!tr.from_group) {
-        edges[tr.source].push_back(tr.target);
+        ++first[tr.source + 1];
       } else {
-        for (state_id s : groups[tr.source].members) edges[s].push_back(tr.target);
+        for (state_id s : groups[tr.source].members) ++first[s + 1];
       }
     }
+    for (std::size_t s = 1; s <= ns; ++s) first[s] += first[s - 1];
+    std::vector<state_id> targets(first[ns]);
+    {
+      std::vector<std::uint32_t> next(first.begin(), first.end() - 1);
+      for (const auto& tr : flow.transitions) {
+        if (tr.internal) continue;
+        if (!tr.from_group) {
+          targets[next[tr.source]++] = tr.target;
+        } else {
+          for (state_id s : groups[tr.source].members) targets[next[s]++] = tr.target;
+        }
+      }
+    }
+    const auto edges = [&](std::size_t s) {
+      return std::span<const state_id>(targets.data() + first[s], first[s + 1] - first[s]);
+    };
     for (std::size_t s = 0; s < ns; ++s) {
       const auto& st = flow.states[s];
       if (st.final) {
@@ -1499,8 +1524,8 @@ class file_loader {
                                              "state can have neither");
         continue;
       }
-      const bool way_out = std::any_of(edges[s].begin(), edges[s].end(),
-                                       [&](state_id t) { return t != s; });
+      const auto out = edges(s);
+      const bool way_out = std::any_of(out.begin(), out.end(), [&](state_id t) { return t != s; });
       if (!way_out)
         error_at(st.line, st.column, "state '" + st.name + "' is not final and has no way out");
     }
@@ -1510,7 +1535,7 @@ class file_loader {
     while (!todo.empty()) {
       const state_id s = todo.back();
       todo.pop_back();
-      for (state_id t : edges[s])
+      for (state_id t : edges(s))
         if (!reached[t]) {
           reached[t] = true;
           todo.push_back(t);
