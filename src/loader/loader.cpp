@@ -8,7 +8,6 @@
 #include <optional>
 #include <set>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -1565,8 +1564,9 @@ void sort_diagnostics(std::vector<diagnostic>& diags) {
   });
 }
 
+// `movable`, when given, is `sources` itself, which the rule set may then take instead of a copy.
 load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<diagnostic> diags,
-                   const std::vector<rules_source>& sources) {
+                   const std::vector<rules_source>& sources, std::vector<rules_source>* movable) {
   load_result out;
   std::vector<raw_value> calendar_names =
       resolve_calendars(set.calendars, flows, set.literals, diags);
@@ -1583,7 +1583,10 @@ load_result finish(std::vector<flow_program> flows, set_state& set, std::vector<
                                                    std::move(calendar_names));
       rules->set_triggers(trigger_set(std::move(set.trigger_defs), rules->flows()));
       rules->set_report(std::move(set.report));
-      rules->set_version(set.id.value_or(rule_set_id{}), std::move(set.migration_defs), sources);
+      if (movable)
+        rules->set_version(set.id.value_or(rule_set_id{}), std::move(set.migration_defs), std::move(*movable));
+      else
+        rules->set_version(set.id.value_or(rule_set_id{}), std::move(set.migration_defs), sources);
       out.rules = std::move(rules);
     }
   }
@@ -1597,15 +1600,30 @@ bool read_file(const std::filesystem::path& path, std::string& text, std::string
     why = "cannot open the file";
     return false;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  // Read straight into the text, in one read when the size is right (it is only a hint: the
+  // file may change meanwhile, or be a pipe).
+  text.clear();
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  std::size_t want = !ec && size < (std::uintmax_t{1} << 32) ? static_cast<std::size_t>(size) + 1 : 0;
+  while (true) {
+    const std::size_t have = text.size();
+    const std::size_t chunk = std::max<std::size_t>(want, std::size_t{1} << 16);
+    want = 0;
+    text.resize(have + chunk);
+    in.read(text.data() + have, static_cast<std::streamsize>(chunk));
+    text.resize(have + static_cast<std::size_t>(in.gcount()));
+    if (!in) break;  // the end of the file, or an error
+  }
   if (in.bad()) {
     why = "cannot read the file";
     return false;
   }
-  text = std::move(buf).str();
   return true;
 }
+
+load_result load_sources(const std::vector<rules_source>& sources, const detail::string_pool* seed,
+                         std::vector<rules_source>* movable);
 
 }  // namespace
 }  // namespace loader
@@ -1613,6 +1631,13 @@ bool read_file(const std::filesystem::path& path, std::string& text, std::string
 namespace loader {
 
 load_result load_rules_seeded(const std::vector<rules_source>& sources, const detail::string_pool* seed) {
+  return load_sources(sources, seed, nullptr);
+}
+
+namespace {
+
+load_result load_sources(const std::vector<rules_source>& sources, const detail::string_pool* seed,
+                         std::vector<rules_source>* movable) {
   loader::set_state set;
   if (seed) set.literals = *seed;
   std::vector<diagnostic> diags;
@@ -1631,8 +1656,10 @@ load_result load_rules_seeded(const std::vector<rules_source>& sources, const de
   set.migration_defs = loader::compile_migrations(
       set.migrations, flows, [&](std::string_view name) { return set.flow_names.contains(name); }, id,
       set.id.has_value(), set.literals, diags);
-  return loader::finish(std::move(flows), set, std::move(diags), sources);
+  return loader::finish(std::move(flows), set, std::move(diags), sources, movable);
 }
+
+}  // namespace
 
 }  // namespace loader
 
@@ -1694,7 +1721,8 @@ read_sources_result read_rules_sources(const std::vector<std::filesystem::path>&
 load_result load_rules(const std::vector<std::filesystem::path>& paths) {
   read_sources_result read = read_rules_sources(paths);
   const std::vector<diagnostic>& read_errors = read.diagnostics;
-  load_result r = load_rules_from_sources(read.sources);
+  // The texts were read for this load only: the rule set takes them rather than a copy.
+  load_result r = loader::load_sources(read.sources, nullptr, &read.sources);
   if (!read_errors.empty()) {
     r.rules = nullptr;
     r.diagnostics.insert(r.diagnostics.end(), read_errors.begin(), read_errors.end());
