@@ -78,6 +78,22 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_reports_first_bad_byte_of_each_line) {
                 {err(2, 10, "invalid UTF-8 (byte 0xff)"), err(3, 8, "invalid UTF-8 (byte 0xc3)")});
 }
 
+// The check skips ASCII eight bytes at a time: a bad byte at every place in an eight-byte word,
+// after long ASCII runs, in the short tail, and a sequence cut by the end of the text.
+BOOST_AUTO_TEST_CASE(invalid_utf8_found_at_every_offset_of_ascii_runs) {
+  for (int pad = 0; pad < 17; ++pad) {
+    const std::string run(static_cast<std::size_t>(pad), 'x');
+    expect_errors("flows: {}\n# " + run + "\xff\n",
+                  {err(2, 3 + pad, "invalid UTF-8 (byte 0xff)")});
+    expect_errors("flows: {}\n# " + run + "\xe5\xb7\xa5\xe5\n# \xe5\xb7\n",
+                  {err(2, 6 + pad, "invalid UTF-8 (byte 0xe5)"), err(3, 3, "invalid UTF-8 (byte 0xe5)")});
+    expect_errors("flows: {}\n# " + run + "\xe5\xb7",
+                  {err(2, 3 + pad, "invalid UTF-8 (byte 0xe5)")});
+  }
+  const load_result ok = load_rules_from_string("flows: {}\n# 工单 ok " + std::string(40, 'a') + " 步骤\n", "t.yaml");
+  BOOST_TEST(show(ok.diagnostics) == "");
+}
+
 BOOST_AUTO_TEST_CASE(missing_path_is_reported_at_0_0) {
   const std::string path = "/nonexistent/crmflow/rules.yaml";
   const load_result r = load_rules({path});

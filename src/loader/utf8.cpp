@@ -1,6 +1,8 @@
 #include "loader/utf8.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace crmflow::loader {
 namespace {
@@ -42,9 +44,25 @@ std::size_t sequence_length(std::string_view text, std::size_t i, std::size_t* b
   return n;
 }
 
+// Index of the first byte at or after i that is not ASCII (or text.size()), eight bytes at a
+// time: rules files are mostly ASCII.
+std::size_t skip_ascii(std::string_view text, std::size_t i) noexcept {
+  while (i + 8 <= text.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080u) break;
+    i += 8;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+  return i;
+}
+
 }  // namespace
 
 std::vector<utf8_error> find_invalid_utf8(std::string_view text) {
+  // Valid text (the usual case) is found without counting lines; the lines are counted only to
+  // place the errors of invalid text.
+  if (is_valid_utf8(text)) return {};
   std::vector<utf8_error> errors;
   int line = 1;
   std::size_t line_start = 0;
@@ -78,7 +96,7 @@ std::vector<utf8_error> find_invalid_utf8(std::string_view text) {
 
 bool is_valid_utf8(std::string_view text) noexcept {
   std::size_t i = 0;
-  while (i < text.size()) {
+  while ((i = skip_ascii(text, i)) < text.size()) {
     std::size_t bad = 0;
     const std::size_t n = sequence_length(text, i, &bad);
     if (n == 0) return false;
