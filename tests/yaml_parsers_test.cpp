@@ -311,6 +311,10 @@ std::vector<std::string> corner_documents() {
       "&aa: {b: c}\n",
       "&akey: |\n\n  if\n\n",
       "a: \"x\"\n\xEF\xBB\xBF",
+      "a: \"'\n\n   \n  \"\n",
+      "c: [1, ?# c\n  2]\n",
+      "k:\n  - &n0 |\n    key0:\n      key0: 24h\n  - x\n",
+      "visits: {flow: job, match: ,[unit, re-\nsult]}\n",
   };
   // Billion laughs: 10 levels of 10 aliases, far past the size limit.
   std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";

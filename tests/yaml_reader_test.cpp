@@ -2,7 +2,9 @@
 // null values, extra documents, endless aliases and the size limits come out as, with exact
 // positions. These expectations were taken from the reader built on YAML::Load and yaml-cpp's
 // node tree, before it was rebuilt on yaml-cpp's parser events, and hold for both (except the
-// stray ',' case: the old reader ran out of memory there).
+// stray ',' case: the old reader ran out of memory there). read_yaml now reads with libyaml
+// first and falls back to the yaml-cpp event reader; these hold whichever path a text takes, and
+// tests/yaml_parsers_test.cpp checks that the two paths agree.
 #define BOOST_TEST_MODULE yaml_reader
 #include <boost/test/unit_test.hpp>
 #include <string>

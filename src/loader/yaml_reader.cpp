@@ -681,6 +681,21 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
     return in_flow() && open.back().map && open.back().children % 2 == 0;
   };
 
+  // Between two events there are only blanks, comments and indicators (`- : , ? [ ] { }`).
+  // libyaml reads a `?` in a flow collection as an explicit key even before a word or a comment
+  // (`{?a: b}`, `[?# c`; a map's event may start at it); yaml-cpp refuses that. Each byte is
+  // looked at about once.
+  std::size_t last_end = 0;  // the byte where the previous event ended
+  const auto question_since_last_event = [&](std::size_t byte) {
+    for (std::size_t i = last_end; i <= byte && i < text.size(); ++i) {
+      if (text[i] == '#')
+        while (i + 1 < byte && text[i + 1] != '\n') ++i;
+      else if (text[i] == '?')
+        return true;
+    }
+    return false;
+  };
+
   // The checks every node (not an empty one) passes before it goes to the builder. Each
   // declines a text that the two parsers read differently, or where libyaml is the laxer one;
   // yaml-cpp's path then gives what it always gave.
@@ -697,11 +712,7 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
       if (end < text.size() && std::strchr("?:%@`", text[end]) != nullptr) return true;
     }
     if (in_flow()) {
-      // libyaml reads `?` in a flow collection as an explicit key even before a word
-      // (`{?a: b}`); yaml-cpp refuses it.
-      std::size_t b = byte;
-      while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
-      if (b > 0 && text[b - 1] == '?') return true;
+      if (question_since_last_event(byte)) return true;
       // yaml-cpp refuses a key of a flow mapping that goes on over lines (`{a\n b}`).
       if (flow_key() && e.end_mark.line != e.start_mark.line) return true;
     }
@@ -743,7 +754,8 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
           // refuses an entry without a value that has a line break before its `,` or `}`,
           // and an anchored empty node.
           if (before > 0 && text[before - 1] == '?') return outcome::declined;
-          if (in_flow() && sc.anchor != nullptr) return outcome::declined;
+          if (in_flow() && (sc.anchor != nullptr || question_since_last_event(byte)))
+            return outcome::declined;
           if (in_flow() && open.back().map &&
               text.substr(before, byte - before).find('\n') != std::string_view::npos)
             return outcome::declined;
@@ -788,10 +800,15 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
               return outcome::declined;
             [[fallthrough]];
           case YAML_SINGLE_QUOTED_SCALAR_STYLE:
-            // Over lines with nothing but blanks inside, yaml-cpp folds differently.
-            if (e.end_mark.line != e.start_mark.line &&
-                value.find_first_not_of(" \t\n") == std::string_view::npos)
-              return outcome::declined;
+            // Over lines, with a line of nothing but blanks inside: yaml-cpp folds those
+            // differently (`"'\n\n   \n  "`).
+            if (e.end_mark.line != e.start_mark.line) {
+              const std::size_t end = loc.byte_of(e.end_mark.index);
+              for (std::size_t i = text.find('\n', byte); i < end; i = text.find('\n', i + 1)) {
+                const std::size_t next = text.find_first_not_of(" \t", i + 1);
+                if (next < end && text[next] == '\n') return outcome::declined;
+              }
+            }
             style = c == '"' || c == '\'' ? c : 0;
             break;
           case YAML_LITERAL_SCALAR_STYLE:
@@ -805,6 +822,8 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
             // yaml-cpp ends the collection there. Rules write `|` after their key or dash.
             if (byte == 0 || text.find_last_not_of(' ', byte - 1) == text.rfind('\n', byte - 1))
               return outcome::declined;
+            // Anchored (`- &a |`), yaml-cpp may read the text below as more of the document.
+            if (sc.anchor != nullptr) return outcome::declined;
             style = c == '|' || c == '>' ? c : 0;
             break;
           }
@@ -829,6 +848,9 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
                               : e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
         const std::size_t byte = loc.byte_of(e.start_mark.index);
         if (differs(e, byte, anchor, nullptr) || tag != nullptr) return outcome::declined;
+        // A list or map as a key of a flow mapping: yaml-cpp refuses some that go on over
+        // lines (`{a: , [b,\n c]}`). Rules never have one.
+        if (flow_key()) return outcome::declined;
         const position at = loc.at(byte);
         child();
         builder.on_open(at, anchor_number(anchor), map ? ynode_kind::map : ynode_kind::sequence);
@@ -861,6 +883,7 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
     }
     // Past the size limits or round a cycle: refused, and yaml-cpp says where.
     if (builder.stopped()) return outcome::declined;
+    last_end = loc.byte_of(e.end_mark.index);
   }
 }
 
