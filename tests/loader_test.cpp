@@ -11,6 +11,7 @@
 
 #include "crmflow/detail/eval.hpp"
 #include "crmflow/rule_set.hpp"
+#include "loader/where_text.hpp"
 
 using namespace crmflow;
 namespace d = crmflow::detail;
@@ -92,6 +93,21 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_found_at_every_offset_of_ascii_runs) {
   }
   const load_result ok = load_rules_from_string("flows: {}\n# 工单 ok " + std::string(40, 'a') + " 步骤\n", "t.yaml");
   BOOST_TEST(show(ok.diagnostics) == "");
+}
+
+// The names of places in messages are kept as pieces and joined for a diagnostic: nested
+// deeper than the loader nests them, nothing is cut.
+BOOST_AUTO_TEST_CASE(where_text_joins_every_piece_at_any_depth) {
+  using crmflow::loader::where_text;
+  const std::string name = "s01";
+  const where_text state("state '", name, "'");
+  const where_text entry("'on_entry' of ", state);
+  BOOST_TEST(where_text("the actions ('do') of ", entry).str() == "the actions ('do') of 'on_entry' of state 's01'");
+  const std::string message = "unknown key 'x' in " + state + " (expected one of: a)";
+  BOOST_TEST(message == "unknown key 'x' in state 's01' (expected one of: a)");
+  const where_text a("1 ", state), b("2 ", a), c("3 ", b), d("4 ", c), e("5 ", d), f("6 ", e);
+  BOOST_TEST(f.str() == "6 5 4 3 2 1 state 's01'");
+  BOOST_TEST(where_text("7 ", f).str() == "7 6 5 4 3 2 1 state 's01'");
 }
 
 BOOST_AUTO_TEST_CASE(missing_path_is_reported_at_0_0) {

@@ -13,7 +13,7 @@ namespace crmflow::loader {
 
 // Views of text that must outlive the where_text: the tree's scalars, the flow being built,
 // literals. A temporary std::string cannot be bound (that would dangle); write the pieces
-// instead, where_text("'to' of ", where). Not copyable: pass it by reference.
+// instead, where_text("'to' of ", where). Not copyable nor movable: pass it by reference.
 class where_text {
  public:
   where_text(const char* s) noexcept : where_text(std::string_view(s)) {}  // NOLINT: implicit on purpose
@@ -25,12 +25,20 @@ class where_text {
       : parts_{prefix, middle, suffix}, count_(3) {}
   where_text(std::string_view prefix, const std::string& middle, std::string_view suffix = {}) noexcept
       : where_text(prefix, std::string_view(middle), suffix) {}
-  // "prefix" + rest, where rest has at most max_parts - 1 pieces.
-  where_text(std::string_view prefix, const where_text& rest) noexcept : parts_{prefix}, count_(1) {
-    for (std::size_t i = 0; i < rest.count_ && count_ < max_parts; ++i) parts_[count_++] = rest.parts_[i];
+  // "prefix" + rest. Nested deeper than the loader does (max_parts pieces), the text is joined
+  // here instead, so nothing is ever cut.
+  where_text(std::string_view prefix, const where_text& rest) : parts_{prefix}, count_(1) {
+    if (rest.count_ < max_parts) {
+      for (std::size_t i = 0; i < rest.count_; ++i) parts_[count_++] = rest.parts_[i];
+    } else {
+      joined_ = std::string(prefix) + rest.str();
+      parts_[0] = joined_;
+    }
   }
   where_text(const where_text&) = delete;
   where_text& operator=(const where_text&) = delete;
+  where_text(where_text&&) = delete;
+  where_text& operator=(where_text&&) = delete;
 
   std::string str() const {
     std::size_t n = 0;
@@ -53,6 +61,7 @@ class where_text {
   static constexpr std::size_t max_parts = 6;
   std::array<std::string_view, max_parts> parts_{};
   std::size_t count_ = 0;
+  std::string joined_;  // only past max_parts pieces
 };
 
 }  // namespace crmflow::loader
