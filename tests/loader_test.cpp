@@ -110,6 +110,189 @@ BOOST_AUTO_TEST_CASE(where_text_joins_every_piece_at_any_depth) {
   BOOST_TEST(where_text("7 ", f).str() == "7 6 5 4 3 2 1 state 's01'");
 }
 
+// Where each check names its place ("'if' of the transition on 'go'"): the texts and positions
+// of the kind errors of every part of a flow, pinned as they were before those names were kept
+// as pieces (where_text). Lines count from base_head (states from line 11).
+BOOST_AUTO_TEST_CASE(kind_errors_name_their_place_exactly) {
+  expect_errors(std::string(base_head) + R"(      a:
+        on_exit: {x: 1}
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(12, 18, "the actions ('do') of 'on_exit' of state 'a' must be a list, found a map")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {[x]: 1, go: {to: b}}
+      b:
+        final: true
+)",
+                {err(12, 14, "an event name in 'on' of state 'a' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: [go]
+      b:
+        final: true
+)",
+                {err(12, 13, "'on' of state 'a' must be a map, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, if: [x]}}
+      b:
+        final: true
+)",
+                {err(12, 30, "'if' of the transition on 'go' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b}}
+      b:
+        final: [true]
+)",
+                {err(14, 16, "'final' of state 'b' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        timers: {x: 1}
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(12, 17, "'timers' of state 'a' must be a list, found a map")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, do: [{set: n, from: [1]}]}}
+      b:
+        final: true
+)",
+                {err(12, 46, "'from' of action 'set: n' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, do: [{notify: [x], message: hi}, {notify: x, message: [1]}]}}
+      b:
+        final: true
+)",
+                {err(12, 40, "'notify' must be a single value, found a list"),
+                 err(12, 80, "'message' of 'notify' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, do: [{alarm: late, to: [x], message: hi}, {alarm: late, message: {a: 1}}]}}
+      b:
+        final: true
+)",
+                {err(12, 49, "'to' of 'alarm' must be a single value, found a list"),
+                 err(12, 91, "'message' of 'alarm' must be a single value, found a map")});
+  expect_errors(R"(flows:
+  f:
+    fields:
+      level: {type: enum, values: [minor, major]}
+      n: {type: [int]}
+      m: {type: enum, values: x}
+      k: {type: enum, values: [[a]]}
+    events:
+      go:
+      back:
+    initial: a
+    states:
+      a:
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(5, 17, "the type of field 'n' must be a single value, found a list"),
+                 err(6, 31, "'values' of field 'm' must be a list, found a single value"),
+                 err(7, 32, "a value of field 'k' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b}}
+      b:
+        final: true
+    groups:
+      g: {states: x}
+      h: {states: [[a]], label: [x]}
+)",
+                {err(16, 19, "'states' of group 'g' must be a list, found a single value"),
+                 err(17, 20, "a state of group 'h' must be a single value, found a list"),
+                 err(17, 33, "'label' of group 'h' must be a single value, found a list")});
+  expect_errors(R"(flows:
+  f:
+    fields:
+      level: {type: enum, values: [minor, major]}
+      n: {type: int}
+    events:
+      go: {data: [x], label: [y]}
+      back:
+    initial: a
+    states:
+      a:
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(7, 18, "'data' of event 'go' must be a map, found a list"),
+                 err(7, 30, "'label' of event 'go' must be a single value, found a list")});
+  expect_errors(R"(flows:
+  f:
+    fields:
+      level: {type: enum, values: [minor, major]}
+      n: {type: int}
+    events:
+      go:
+      back:
+    initial: [a]
+    states:
+      a:
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(9, 14, "'initial' of flow 'f' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        [x]: 1
+        label: one
+        label: two
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(12, 9, "expected a key name in state 'a', found a list"),
+                 err(14, 9, "duplicate key 'label' in state 'a' (first at line 13)")});
+  expect_errors(std::string(base_head) + R"(      a:
+        timers:
+          - [x]
+          - {name: t, after: [1h], event: go}
+          - {name: u, after: 1h, event: [go]}
+        on: {go: {to: b}}
+      b:
+        final: true
+)",
+                {err(13, 13, "a timer of state 'a' must be a map, found a list"),
+                 err(14, 30, "'after' of timer 't' must be a single value, found a list"),
+                 err(15, 41, "'event' of timer 'u' must be a single value, found a list")});
+  expect_errors(R"(flows:
+  f:
+    fields:
+      level: {type: enum, values: [minor, major]}
+      n: {type: int}
+    events:
+      go:
+      back: {data: {n: int}}
+    initial: a
+    states:
+      a:
+        on: {go: {to: b, do: [{emit: back, data: {n: [1]}}]}}
+      b:
+        final: true
+)",
+                {err(12, 54, "data item 'n' of 'emit' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, do: [{start_timer: [t]}, {cancel_timer: t, x: 1}, {decide: [t]}]}}
+      b:
+        final: true
+)",
+                {err(12, 45, "'start_timer' must be a single value, found a list"),
+                 err(12, 66, "action 'cancel_timer' names unknown timer 't'"),
+                 err(12, 69, "unknown key 'x' in action 'cancel_timer' (expected one of: cancel_timer)"),
+                 err(12, 85, "'decide' must be a single value, found a list")});
+  expect_errors(std::string(base_head) + R"(      a:
+        on: {go: {to: b, when: x}, back: [{to: [b]}]}
+      b:
+        final: true
+)",
+                {err(12, 26, "unknown key 'when' in the transition on 'go' (expected one of: to, if, do)"),
+                 err(12, 48, "'to' of the transition on 'back' must be a single value, found a list")});
+}
+
+
 BOOST_AUTO_TEST_CASE(missing_path_is_reported_at_0_0) {
   const std::string path = "/nonexistent/crmflow/rules.yaml";
   const load_result r = load_rules({path});
