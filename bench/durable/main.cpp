@@ -8,8 +8,9 @@
 //       the same run, the raw SQLite ceiling: the very rows crmflow wrote (journal records, and
 //       audit rows when on, read back from its store), INSERTed by hand into tables of the same
 //       shape, WAL mode, same locking and sync settings, one transaction per batch, with none of
-//       crmflow's work (no encoding, no checksum, no hashing, no engine). Target: >= 50% of
-//       the ceiling with group commit.
+//       crmflow's work (no encoding, no checksum, no hashing, no engine), one plain INSERT per
+//       row. Target: >= 50% of the ceiling with group commit. For comparison only, the same
+//       rows 16 to a multi-row INSERT, as crmflow's SQLite store writes them.
 //   (2) recovery: 1,000,000 named complaint cases (created, classified, assigned: 3,000,000
 //       journal records), a snapshot, then 1,000 more records; durable_engine::open timed from
 //       store open to a ready engine. Baseline: reading the same snapshot blob and journal tail
@@ -276,10 +277,47 @@ void sqlite_exec(sqlite3* db, const char* sql) {
   }
 }
 
+// Binds one journal record or audit row at parameters first+1.. of `st`.
+void bind_row(sqlite3_stmt* st, int first, const crmflow::journal_record& r) {
+  sqlite3_bind_int64(st, first + 1, static_cast<sqlite3_int64>(r.seq));
+  sqlite3_bind_int(st, first + 2, r.kind);
+  sqlite3_bind_blob64(st, first + 3, r.payload.data(), r.payload.size(), SQLITE_STATIC);
+  sqlite3_bind_int64(st, first + 4, r.checksum);
+}
+void bind_row(sqlite3_stmt* st, int first, const crmflow::audit_entry& e) {
+  sqlite3_bind_int64(st, first + 1, static_cast<sqlite3_int64>(e.seq));
+  sqlite3_bind_text64(st, first + 2, e.record.data(), e.record.size(), SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_text64(st, first + 3, e.prev.data(), e.prev.size(), SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_text64(st, first + 4, e.hash.data(), e.hash.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+// Inserts rows[from, to) with `many` (k rows a statement) while k are left, the rest with
+// `one`.
+template <class Row>
+void insert_rows(sqlite3* db, sqlite3_stmt* one, sqlite3_stmt* many, std::size_t k, const std::vector<Row>& rows,
+                 std::size_t from, std::size_t to) {
+  while (from < to) {
+    const bool full = to - from >= k;
+    sqlite3_stmt* st = full ? many : one;
+    const std::size_t take = full ? k : 1;
+    for (std::size_t j = 0; j < take; ++j) bind_row(st, static_cast<int>(4 * j), rows[from + j]);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      std::fprintf(stderr, "bench_durable: insert: %s\n", sqlite3_errmsg(db));
+      std::exit(1);
+    }
+    sqlite3_reset(st);
+    from += take;
+  }
+}
+
 // The ceiling: the same records INSERTed by hand, one transaction per `batch`; with `audit`
-// rows (the whole workload's), each input's share of them in its transaction too.
+// rows (the whole workload's), each input's share of them in its transaction too. With
+// `rows_per_insert` > 1 (for comparison only, not the target's ceiling): each transaction's
+// journal records, then its audit rows, that many to a multi-row INSERT, as crmflow's store
+// writes them.
 double run_ceiling(const std::vector<crmflow::journal_record>& records, std::size_t n, crmflow::sync_mode sync,
-                   std::size_t batch, const std::vector<crmflow::audit_entry>& audit = {}) {
+                   std::size_t batch, const std::vector<crmflow::audit_entry>& audit = {},
+                   std::size_t rows_per_insert = 1) {
   const fs::path path = fresh_db("ceiling.db");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
@@ -302,8 +340,27 @@ double run_ceiling(const std::vector<crmflow::journal_record>& records, std::siz
   sqlite3_prepare_v3(db, "INSERT INTO audit(seq, record, prev, hash) VALUES (?, ?, ?, ?)", -1,
                      SQLITE_PREPARE_PERSISTENT, &at, nullptr);
   std::size_t audit_done = 0;
+  sqlite3_stmt* st_many = nullptr;
+  sqlite3_stmt* at_many = nullptr;
+  if (rows_per_insert > 1) {
+    std::string values;
+    for (std::size_t k = 0; k < rows_per_insert; ++k) values += k ? ", (?, ?, ?, ?)" : " (?, ?, ?, ?)";
+    sqlite3_prepare_v3(db, ("INSERT INTO journal(seq, kind, payload, checksum) VALUES" + values).c_str(), -1,
+                       SQLITE_PREPARE_PERSISTENT, &st_many, nullptr);
+    sqlite3_prepare_v3(db, ("INSERT INTO audit(seq, record, prev, hash) VALUES" + values).c_str(), -1,
+                       SQLITE_PREPARE_PERSISTENT, &at_many, nullptr);
+  }
   const auto t0 = bench_clock::now();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; rows_per_insert > 1 && i < n; i += batch) {
+    const std::size_t end = std::min(n, i + batch);
+    const std::size_t audit_to = audit.empty() ? 0 : (end == n ? audit.size() : audit.size() * end / n);
+    sqlite_exec(db, "BEGIN IMMEDIATE");
+    insert_rows(db, st, st_many, rows_per_insert, records, i, end);
+    insert_rows(db, at, at_many, rows_per_insert, audit, audit_done, audit_to);
+    audit_done = audit_to;
+    sqlite_exec(db, "COMMIT");
+  }
+  for (std::size_t i = 0; rows_per_insert == 1 && i < n; ++i) {
     if (i % batch == 0) sqlite_exec(db, "BEGIN IMMEDIATE");
     const crmflow::journal_record& r = records[i];
     sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(r.seq));
@@ -334,6 +391,8 @@ double run_ceiling(const std::vector<crmflow::journal_record>& records, std::siz
   const double sec = seconds_since(t0);
   sqlite3_finalize(st);
   sqlite3_finalize(at);
+  sqlite3_finalize(st_many);
+  sqlite3_finalize(at_many);
   sqlite3_stmt* count = nullptr;
   sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM journal", -1, &count, nullptr);
   sqlite3_step(count);
@@ -440,6 +499,7 @@ int main(int argc, char** argv) {
   const std::uint32_t cases = quick ? 20'000 : 200'000;
   const std::uint32_t recovery_cases = quick ? 100'000 : 1'000'000;
   const std::size_t group = 1000;
+  const std::size_t many_rows = 16;  // rows per INSERT of the SQLite store's full stages
   const int reps = quick ? 1 : 3;
 
   work_dir = fs::temp_directory_path() / ("crmflow-bench-durable-" + std::to_string(::getpid()));
@@ -465,7 +525,7 @@ int main(int argc, char** argv) {
     std::vector<crmflow::journal_record> records;
     std::vector<crmflow::audit_entry> audit;
     // Best of `reps`: journal alone with and without group commit, then with the audit trail.
-    double c1 = 0, c1000 = 0, s1 = 0, s1000 = 0, ca = 0, sa = 0;
+    double c1 = 0, c1000 = 0, s1 = 0, s1000 = 0, ca = 0, sa = 0, m1000 = 0, ma = 0;
     auto best = [](int rep, double& into, double x) {
       if (rep == 0 || x < into) into = x;
     };
@@ -476,6 +536,8 @@ int main(int argc, char** argv) {
       best(rep, s1, run_ceiling(records, single_n, sync, 1));
       best(rep, ca, run_crmflow(w, work, group_n, sync, group, true, nullptr, rep == 0 ? &audit : nullptr));
       best(rep, sa, run_ceiling(records, group_n, sync, group, audit));
+      best(rep, m1000, run_ceiling(records, group_n, sync, group, {}, many_rows));
+      best(rep, ma, run_ceiling(records, group_n, sync, group, audit, many_rows));
     }
     std::size_t bytes = 0, audit_bytes = 0;
     for (const crmflow::journal_record& r : records) bytes += r.payload.size();
@@ -489,6 +551,9 @@ int main(int argc, char** argv) {
     std::printf("    + audit trail, group commit    crmflow %10.0f events/s   raw SQLite ceiling %10.0f inputs/s ratio %.2f  (%.1f audit rows of %.0f bytes per input)\n",
                 group_n / ca, group_n / sa, sa / ca, static_cast<double>(audit.size()) / static_cast<double>(group_n),
                 static_cast<double>(audit_bytes) / static_cast<double>(audit.size()));
+    std::printf("    (for comparison, the same rows %zu to an INSERT as crmflow's store writes them: journal %10.0f rows/s, ratio %.2f;"
+                " + audit trail %10.0f inputs/s, ratio %.2f)\n",
+                many_rows, group_n / m1000, m1000 / c1000, group_n / ma, ma / ca);
   }
 
   const recovery_result r = run_recovery(w, recovery_cases, reps);
