@@ -373,58 +373,56 @@ class sqlite_store final : public store {
   }
 
   store_status flush_journal() {
-    if (journal_stage_.empty()) return {};
-    const bool many = journal_stage_.size() == stage_rows;
-    if (many && !insert_many_.get())
-      if (int rc = insert_many_.prepare(db_, many_rows_sql("INSERT INTO journal(seq, kind, payload, checksum) VALUES").c_str());
-          rc != SQLITE_OK)
-        return sqlite_error(db_, rc, "prepare insert", journal_stage_.front().seq);
-    statement& stmt = many ? insert_many_ : insert_;
-    for (std::size_t done = 0; done < journal_stage_.size();) {
-      sqlite3_stmt* st = stmt.get();
-      const std::size_t rows = many ? stage_rows : 1;
-      for (std::size_t k = 0; k < rows; ++k) {
-        const staged_record& r = journal_stage_[done + k];
-        const int p = static_cast<int>(4 * k);
-        sqlite3_bind_int64(st, p + 1, static_cast<sqlite3_int64>(r.seq));
-        sqlite3_bind_int(st, p + 2, r.kind);
-        sqlite3_bind_blob64(st, p + 3, journal_bytes_.data() + r.payload, r.size, SQLITE_STATIC);
-        sqlite3_bind_int64(st, p + 4, r.checksum);
-      }
-      const int rc = sqlite3_step(st);
-      stmt.reset();
-      if (rc != SQLITE_DONE) {
-        const std::uint64_t first = journal_stage_[done].seq;
-        return sqlite_error(db_, rc, "append record " + std::to_string(first), first);
-      }
-      done += rows;
-    }
-    return {};
+    return flush_stage(journal_stage_, insert_, insert_many_,
+                       "INSERT INTO journal(seq, kind, payload, checksum) VALUES", "", true,
+                       [this](sqlite3_stmt* st, int p, const staged_record& r) {
+                         sqlite3_bind_int64(st, p + 1, static_cast<sqlite3_int64>(r.seq));
+                         sqlite3_bind_int(st, p + 2, r.kind);
+                         sqlite3_bind_blob64(st, p + 3, journal_bytes_.data() + r.payload, r.size,
+                                             SQLITE_STATIC);
+                         sqlite3_bind_int64(st, p + 4, r.checksum);
+                       });
   }
 
   store_status flush_audit() {
-    if (audit_stage_.empty()) return {};
-    const bool many = audit_stage_.size() == stage_rows;
-    if (many && !insert_audit_many_.get())
-      if (int rc = insert_audit_many_.prepare(db_, many_rows_sql("INSERT INTO audit(seq, record, prev, hash) VALUES").c_str());
-          rc != SQLITE_OK)
-        return sqlite_error(db_, rc, "prepare audit insert");
-    statement& stmt = many ? insert_audit_many_ : insert_audit_;
-    for (std::size_t done = 0; done < audit_stage_.size();) {
+    return flush_stage(audit_stage_, insert_audit_, insert_audit_many_,
+                       "INSERT INTO audit(seq, record, prev, hash) VALUES", "audit ", false,
+                       [this](sqlite3_stmt* st, int p, const staged_audit& a) {
+                         sqlite3_bind_int64(st, p + 1, static_cast<sqlite3_int64>(a.seq));
+                         sqlite3_bind_text64(st, p + 2, audit_bytes_.data() + a.record, a.size,
+                                             SQLITE_STATIC, SQLITE_UTF8);
+                         sqlite3_bind_text64(st, p + 3, a.prev, sizeof a.prev, SQLITE_STATIC,
+                                             SQLITE_UTF8);
+                         sqlite3_bind_text64(st, p + 4, a.hash, sizeof a.hash, SQLITE_STATIC,
+                                             SQLITE_UTF8);
+                       });
+  }
+
+  // One kind of staged rows into the open transaction: a full stage with one multi-row INSERT
+  // (`many`, prepared from `insert` on first use), a partial one (at commit) row by row with
+  // `one`. bind(statement, parameter offset, row) binds a row's four columns. Errors say
+  // "prepare <kind>insert" / "append <kind>record N"; the journal's carry N in the status.
+  template <class Row, class Bind>
+  store_status flush_stage(const std::vector<Row>& stage, statement& one, statement& many,
+                           const char* insert, const char* kind, bool seq_in_status, Bind bind) {
+    if (stage.empty()) return {};
+    const bool full = stage.size() == stage_rows;
+    if (full && !many.get())
+      if (int rc = many.prepare(db_, many_rows_sql(insert).c_str()); rc != SQLITE_OK)
+        return sqlite_error(db_, rc, std::string("prepare ") + kind + "insert",
+                            seq_in_status ? stage.front().seq : 0);
+    statement& stmt = full ? many : one;
+    const std::size_t rows = full ? stage_rows : 1;
+    for (std::size_t done = 0; done < stage.size(); done += rows) {
       sqlite3_stmt* st = stmt.get();
-      const std::size_t rows = many ? stage_rows : 1;
-      for (std::size_t k = 0; k < rows; ++k) {
-        const staged_audit& a = audit_stage_[done + k];
-        const int p = static_cast<int>(4 * k);
-        sqlite3_bind_int64(st, p + 1, static_cast<sqlite3_int64>(a.seq));
-        sqlite3_bind_text64(st, p + 2, audit_bytes_.data() + a.record, a.size, SQLITE_STATIC, SQLITE_UTF8);
-        sqlite3_bind_text64(st, p + 3, a.prev, sizeof a.prev, SQLITE_STATIC, SQLITE_UTF8);
-        sqlite3_bind_text64(st, p + 4, a.hash, sizeof a.hash, SQLITE_STATIC, SQLITE_UTF8);
-      }
+      for (std::size_t k = 0; k < rows; ++k) bind(st, static_cast<int>(4 * k), stage[done + k]);
       const int rc = sqlite3_step(st);
       stmt.reset();
-      if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "append audit record " + std::to_string(audit_stage_[done].seq));
-      done += rows;
+      if (rc != SQLITE_DONE) {
+        const std::uint64_t first = stage[done].seq;
+        return sqlite_error(db_, rc, std::string("append ") + kind + "record " + std::to_string(first),
+                            seq_in_status ? first : 0);
+      }
     }
     return {};
   }
