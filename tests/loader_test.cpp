@@ -421,6 +421,19 @@ BOOST_AUTO_TEST_CASE(unreachable_state) {
                 {err(12, 7, "state 'limbo' cannot be reached from the initial state 'a'")});
 }
 
+BOOST_AUTO_TEST_CASE(states_times_events_is_bounded) {
+  // 2,049 states x 2,048 events is one pair over the limit: refused at the flow's name, before
+  // any table is allocated (a short hostile file must not ask for gigabytes).
+  std::string yaml = "flows:\n  big:\n    events:\n";
+  for (int e = 0; e < 2048; ++e) yaml += "      e" + std::to_string(e) + ":\n";
+  yaml += "    initial: s0\n    states:\n";
+  for (int s = 0; s < 2048; ++s) yaml += "      s" + std::to_string(s) + ": {on: {e0: {to: s" + std::to_string(s + 1) + "}}}\n";
+  yaml += "      s2048: {final: true}\n";
+  expect_errors(yaml, {err(2, 3,
+                           "flow 'big' has 2049 states and 2048 events: at most 4194304 (state, event) pairs "
+                           "are allowed")});
+}
+
 BOOST_AUTO_TEST_CASE(state_without_way_out) {
   // A self-transition and an internal transition are not ways out.
   expect_errors(std::string(base_head) +

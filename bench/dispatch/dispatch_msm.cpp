@@ -116,7 +116,7 @@ single_result run_msm_single(const std::uint8_t* steps, std::uint64_t events, in
     int k = 0;
     for (std::uint64_t i = 0; i < events; ++i) {
       post(m, steps[k]);
-      if (++k == cycle_length) k = 0;
+      k = k == cycle_length - 1 ? 0 : k + 1;
     }
     const double s = crmflow_bench::seconds_since(t0);
     if (rep == 0 || s < r.seconds) r.seconds = s;

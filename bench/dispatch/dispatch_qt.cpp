@@ -101,7 +101,7 @@ qt_result run_qt(const char* scxml_path, const std::uint8_t* steps, std::uint64_
     for (std::uint64_t i = 0; i < events; ++i) {
       m->submitEvent(names[steps[k]]);
       QCoreApplication::processEvents();
-      if (++k == cycle_length) k = 0;
+      k = k == cycle_length - 1 ? 0 : k + 1;
     }
     const double sec = seconds_since(t0);
     if (rep == 0 || sec < r.single.seconds) r.single.seconds = sec;

@@ -80,7 +80,7 @@ single_result run_switch_single(const std::uint8_t* steps, std::uint64_t events)
     int k = 0;
     for (std::uint64_t i = 0; i < events; ++i) {
       refused += !switch_post(c, steps[k]);
-      if (++k == cycle_length) k = 0;
+      k = k == cycle_length - 1 ? 0 : k + 1;
     }
     const double s = seconds_since(t0);
     if (rep == 0 || s < r.seconds) r.seconds = s;
@@ -180,7 +180,7 @@ crmflow::engine_options bench_options() {
     for (std::uint64_t i = 0; i < events; ++i) {
       const std::uint8_t s = steps[k];
       refused += !eng.post(c, cf.event_of[s], *cf.data_of[s], bench_time).accepted();
-      if (++k == cycle_length) k = 0;
+      k = k == cycle_length - 1 ? 0 : k + 1;
     }
     const double sec = seconds_since(t0);
     if (rep == 0 || sec < r.seconds) r.seconds = sec;
@@ -303,17 +303,17 @@ int main(int argc, char** argv) {
   print_counts("msm", msm_b);
 
   // crmflow's per-case storage, from the engine's private layout (engine.hpp): a case_record
-  // {flow u16, state u16, fields u32, timers u32, history u32} = 16 bytes, one raw_value (8
-  // bytes) per field, one u32 deadline handle per timer. Names are kept only for named cases
-  // (these are anonymous).
+  // {flow u16, state u16, version u16, fields u32, timers u32, history u32, clocks u32, row u32}
+  // = 28 bytes, one raw_value (8 bytes) per field, one u32 deadline handle per timer (this flow
+  // has no SLA clocks). Names are kept only for named cases (these are anonymous).
   const crmflow::detail::flow_program& fp = cf.rules->flow(cf.flow);
   const std::size_t fields = fp.fields.size(), timers = fp.timers.size();
-  const std::size_t estimate = 16 + 8 * fields + 4 * timers;
+  const std::size_t estimate = 28 + 8 * fields + 4 * timers;
   const auto per = [&](std::uint64_t bytes) { return static_cast<double>(bytes) / cases; };
   std::printf("(c) bytes per live case (RSS growth over creating %u cases / %u)\n", cases, cases);
   std::printf("    switch   %7.1f  (sizeof %zu)\n", per(sw_rss), sizeof(switch_case));
   std::printf("    msm      %7.1f  (sizeof machine %zu)\n", per(msm_mem.rss_growth), msm_mem.machine_size);
-  std::printf("    crmflow  %7.1f  (estimate %zu = case_record 16 + %zu fields x 8 + %zu timers x 4; "
+  std::printf("    crmflow  %7.1f  (estimate %zu = case_record 28 + %zu fields x 8 + %zu timers x 4; "
               "anonymous: no name)\n",
               per(crm_rss), estimate, fields, timers);
   std::printf("    target: <= 64 + field values = %zu bytes\n", 64 + 8 * fields);

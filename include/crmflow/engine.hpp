@@ -226,7 +226,8 @@ class engine {
     case_record& rec = *reinterpret_cast<case_record*>(reinterpret_cast<char*>(cases_.data()) + offset);
     const detail::flow_program& fl = program(rec);
     if (e >= fl.event_count) [[unlikely]] return reject(c, e, at, status::unknown_event, cause::posted);
-    const detail::dispatch_cell* const cell = fl.dispatch_cells.data() + (std::size_t{rec.state} * fl.event_count + e);
+    const auto* const cell = reinterpret_cast<const detail::dispatch_cell*>(
+        reinterpret_cast<const char*>(fl.dispatch_cells.data() + e) + rec.row);
     raw_value values[data_record::max_slots];
     if (cell->event_data != 0 ? !fill_data(fl, e, data, values) : data.present() != 0) [[unlikely]]
       return reject(c, e, at, status::bad_data, cause::posted);
@@ -420,7 +421,7 @@ class engine {
     case_record rec;
     rec.flow = f;
     rec.version = v;
-    rec.state = s;
+    enter(rec, fl, s);
     rec.fields = static_cast<std::uint32_t>(fields_.size());
     rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
     if (fields) fields_.insert(fields_.end(), fields, fields + fl.fields.size());
@@ -573,7 +574,15 @@ class engine {
     std::uint32_t timers = 0;   // first handle in timer_handles_
     std::uint32_t history = no_id32;
     std::uint32_t clocks = 0;   // first slot in clocks_
+    std::uint32_t row = 0;      // program(*this).row_of(state): always set with state (enter)
   };
+
+  // Every change of a case's state goes through here (or writes the cell's to and to_row), so
+  // that row stays the state's row in its flow's dispatch table.
+  static void enter(case_record& rec, const detail::flow_program& fl, state_id s) noexcept {
+    rec.state = s;
+    rec.row = fl.row_of(s);
+  }
 
   // One SLA clock of one case; see clock_state for since / elapsed / paused.
   struct clock_slot {
@@ -714,7 +723,7 @@ class engine {
     case_record rec;
     rec.flow = f;
     rec.version = v;
-    rec.state = fl.initial;
+    enter(rec, fl, fl.initial);
     rec.fields = static_cast<std::uint32_t>(fields_.size());
     rec.timers = static_cast<std::uint32_t>(timer_handles_.size());
     for (std::size_t i = 0; i < fl.fields.size(); ++i)
@@ -853,6 +862,7 @@ class engine {
       fields[cell->action_field] = static_cast<raw_value>(static_cast<std::uint64_t>(fields[cell->action_a]) +
                                                           static_cast<std::uint64_t>(cell->action_imm));
       rec.state = cell->to;
+      rec.row = cell->to_row;
       return accepted_outcome(from, cell->to, cell->transition);
     }
     if (cell->kind == detail::cell_kind::general) [[unlikely]] return post_general(c, e, data);
@@ -868,6 +878,7 @@ class engine {
       fields[cell->action_field] = detail::fast_value(cell->action, cell->action_a, cell->action_imm,
                                                       {fields, data, now_});
     rec.state = cell->to;
+    rec.row = cell->to_row;
     return accepted_outcome(from, cell->to, cell->transition);
   }
 
@@ -898,7 +909,11 @@ class engine {
     if (e >= fl.event_count) return reject(c, e, at, status::unknown_event, cause::posted);
     raw_value values[data_record::max_slots];
     if (!fill_data(fl, e, data, values)) return reject(c, e, at, status::bad_data, cause::posted);
-    if (quiet_) return post_quiet(c, rec, fl, fl.dispatch_cells.data() + (std::size_t{rec.state} * fl.event_count + e), e, values);
+    if (quiet_)
+      return post_quiet(c, rec, fl,
+                        reinterpret_cast<const detail::dispatch_cell*>(
+                            reinterpret_cast<const char*>(fl.dispatch_cells.data() + e) + rec.row),
+                        e, values);
     return post_general(c, e, values);
   }
 
@@ -940,7 +955,7 @@ class engine {
         else
           run_action(c, fl, *a, data);
       }
-      cases_[c].state = to;
+      enter(cases_[c], fl, to);
       return {status::accepted, from, to, t};
     }
     return reject(c, e, now_, status::guard_false, why);
@@ -961,7 +976,7 @@ class engine {
     }
     if (plain) {
       run_actions(c, fl, tr.actions, data);
-      cases_[c].state = to;
+      enter(cases_[c], fl, to);
       if (triggered_) count_triggers(c, tr.event, to, !tr.internal);
       return {status::accepted, from, to, t};
     }
@@ -980,7 +995,7 @@ class engine {
       cancel_timers(c, fl, gr.timers_first, gr.timers_count);
     }
     run_actions(c, fl, tr.actions, data);
-    cases_[c].state = to;
+    enter(cases_[c], fl, to);
     run_state_entry(c, fl, to, entering, data);
     if (!fl.clocks.empty()) step_clocks(c, fl, tr.event, from, to, tr.internal);
     if (triggered_) count_triggers(c, tr.event, to, !tr.internal);

@@ -371,7 +371,7 @@ void engine::migrate_case(case_id c, std::uint16_t to, const migration_plan& p) 
   }
   r.version = to;
   r.flow = p.new_flow;
-  r.state = new_state;
+  enter(r, nfl, new_state);
   --versions_[from].cases;
   --versions_[from].live;
   ++versions_[to].cases;

@@ -57,6 +57,10 @@ constexpr std::size_t max_fields = 64;
 constexpr std::size_t max_data = 64;
 constexpr std::size_t max_groups = 64;
 constexpr std::size_t max_ids = 0xFFFE;  // dense 16-bit ids; 0xFFFF means "none"
+// states x events: the dispatch tables have a cell per pair (40 bytes each, plus the index),
+// so a short hostile file could otherwise ask for gigabytes; the engine also keeps a row's
+// byte offset in 32 bits (detail::flow_program::row_of).
+constexpr std::size_t max_state_events = std::size_t{1} << 22;
 
 const char* const type_names = "string, int, bool, enum, timestamp, duration";
 
@@ -361,6 +365,12 @@ class file_loader {
     if (const ynode* n = k.get("clocks")) compile_clocks(*n);
 
     if (flow_errors_ != 0) return false;
+    if (flow.states.size() * flow.events.size() > max_state_events) {
+      error(key, where + " has " + std::to_string(flow.states.size()) + " states and " +
+                     std::to_string(flow.events.size()) + " events: at most " +
+                     std::to_string(max_state_events) + " (state, event) pairs are allowed");
+      return false;
+    }
     build_dispatch(flow);
     check_graph(flow, group_decls);
     return flow_errors_ == 0;

@@ -89,6 +89,7 @@ detail::dispatch_cell cell_of(const flow_program& flow, std::size_t s, std::uint
   detail::dispatch_cell c;
   c.transition = t;
   c.to = tr.internal ? static_cast<state_id>(s) : tr.target;
+  c.to_row = flow.row_of(c.to);
   fast = is_plain;
   if (tr.guard != detail::no_expr) {
     c.guard = tr.guard_fast.kind;

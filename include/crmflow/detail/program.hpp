@@ -334,6 +334,7 @@ struct dispatch_cell {
   std::int64_t action_imm = 0;
   std::uint32_t transition = 0;   // index into flow_program::transitions
   std::uint32_t next = no_id32;   // index into dispatch_cells: the next candidate, if any
+  std::uint32_t to_row = 0;       // flow_program::row_of(to), what the case record keeps
   state_id to = 0;                // the state after it: the source state for an internal one
   std::uint16_t guard_a = 0;
   field_id action_field = 0;      // the `set` action's field
@@ -397,8 +398,15 @@ struct flow_program {
   std::vector<dispatch_cell> dispatch_cells;
   // Per event (src/loader/optimize.cpp): events.size() without a division, and the data checks.
   std::uint32_t event_count = 0;
+
   std::vector<event_shape> event_shapes;
   std::vector<data_check> data_checks;
+  // The byte offset of state s's row in dispatch_cells, which a case record keeps beside its
+  // state: post() then finds the cell with an add, not a multiply, on the chain from one
+  // event's new state to the next event's cell. The loader bounds states x events, so it fits.
+  std::uint32_t row_of(state_id s) const noexcept {
+    return static_cast<std::uint32_t>(std::size_t{s} * event_count * sizeof(dispatch_cell));
+  }
 
   std::vector<action_def> actions;
   std::vector<emit_arg> emit_args;
