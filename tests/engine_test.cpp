@@ -5,6 +5,7 @@
 #include "test_support.hpp"
 
 #include <crmflow/detail/deadline_queue.hpp>
+#include <crmflow/snapshot.hpp>
 
 #include <limits>
 
@@ -1148,6 +1149,45 @@ BOOST_AUTO_TEST_CASE(restored_deadlines_fire_ties_in_the_saved_start_order) {
                        "deadline D w @11000", "set D hits=100 @11000", "deadline B w @11000", "set B hits=100 @11000"};
   BOOST_TEST(w.rec.take() == fired);
   BOOST_TEST(r.rec.take() == fired);
+}
+
+// A quiet engine (no observer, history or trigger) takes events from the table row each case
+// keeps beside its state; a restored case must get its row too, or it would take another
+// state's cell.
+BOOST_AUTO_TEST_CASE(restored_cases_take_their_own_states_cells_on_the_quiet_path) {
+  const auto rules = load_ok(R"(flows:
+  f:
+    fields:
+      n: {type: int, default: 0}
+    events: {go:, back:}
+    initial: a
+    states:
+      a: {on: {go: {to: b, do: [{set: n, from: n + 1}]}}}
+      b: {on: {go: {to: c, do: [{set: n, from: n + 10}]}, back: {to: a}}}
+      c: {on: {back: {to: b, do: [{set: n, from: n + 100}]}}}
+)");
+  engine_options quiet;
+  quiet.keep_history = false;
+  const event_id go = *rules->find_event(0, "go"), back = *rules->find_event(0, "back");
+  const field_id n = *rules->find_field(0, "n");
+  const data_record none;
+  engine before(rules, quiet);
+  for (int steps = 0; steps < 3; ++steps) {
+    const case_id c = before.create_case(0, "", 0).id;
+    for (int k = 0; k < steps; ++k) BOOST_TEST(before.post(c, go, none, 0).accepted());
+  }
+  engine after(rules, quiet);
+  BOOST_TEST_REQUIRE(decode_engine(encode_engine(before), after).ok());
+  const lines want = {"0 a->b n=1", "1 b->c n=11", "2 c->b n=111"};
+  for (engine* e : {&before, &after}) {
+    lines got;
+    for (case_id c = 0; c < 3; ++c) {
+      const outcome o = e->post(c, c == 2 ? back : go, none, 1);
+      got.push_back(std::to_string(c) + " " + std::string(e->rules().flow(0).states[o.from].name) + "->" +
+                    std::string(e->state_name(c)) + " n=" + std::to_string(e->field(c, n)));
+    }
+    BOOST_TEST(got == want);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_event_at_the_deadline_instant_comes_first) {

@@ -380,6 +380,66 @@ BOOST_AUTO_TEST_CASE(a_migration_maps_state_fields_and_timers_exactly) {
                              }));
 }
 
+BOOST_AUTO_TEST_CASE(a_migrated_case_takes_the_new_versions_cells_on_the_quiet_path) {
+  // No observer, no history, no trigger: post() reads the cell from the row the case keeps.
+  // The migration moves b (state 1 of 2 events) to y (state 2 of 3 events): a row left over
+  // from version 1 would point at another (state, event) cell of version 2: (x, extra) for go.
+  const char* const q1 = R"(ruleset: {name: q, version: 1}
+flows:
+  t:
+    fields:
+      n: {type: int, default: 0}
+    events: {go:, stop:}
+    initial: a
+    states:
+      a: {on: {go: {to: b}}}
+      b: {on: {go: {to: a}, stop: {to: z}}}
+      z: {final: true}
+)";
+  const char* const q2 = R"(ruleset: {name: q, version: 2}
+migrations:
+  - {from: 1, flow: t, states: {b: y}}
+flows:
+  t:
+    fields:
+      n: {type: int, default: 0}
+    events: {extra:, go:, stop:}
+    initial: a
+    states:
+      a: {on: {go: {to: y}}}
+      x: {on: {stop: {to: z}, go: {to: y}, extra: {to: a}}}
+      y: {on: {go: {to: x, do: [{set: n, from: n + 7}]}, extra: {to: a}}}
+      z: {final: true}
+)";
+  const load_result l1 = load_rules_from_string(q1, "q1.yaml");
+  BOOST_TEST_REQUIRE(l1.ok(), text_of(l1.diagnostics));
+  engine_options quiet;
+  quiet.keep_history = false;
+  engine eng(l1.rules, quiet);
+  const case_id c = eng.create_case(0, "", R).id;
+  const data_record none;
+  BOOST_TEST(eng.post(c, *l1.rules->find_event(0, "go"), none, R).accepted());
+  BOOST_TEST(eng.state_name(c) == "b");
+
+  const publish_result p = eng.publish(src(q2));
+  BOOST_TEST_REQUIRE(p.accepted, text_of(p.diagnostics));
+  BOOST_TEST(p.migrated == 1u);
+  BOOST_TEST(eng.state_name(c) == "y");
+  const rule_set& r2 = eng.rules();
+  const outcome o = eng.post(c, *r2.find_event(0, "go"), none, R + 1);
+  BOOST_TEST_REQUIRE(o.accepted());
+  BOOST_TEST(o.from == *r2.find_state(0, "y"));
+  BOOST_TEST(o.to == *r2.find_state(0, "x"));
+  BOOST_TEST(eng.state_name(c) == "x");
+  BOOST_TEST(eng.field(c, *r2.find_field(0, "n")) == 7);
+  // And on from there with the row the fast path wrote.
+  BOOST_TEST(eng.post(c, *r2.find_event(0, "go"), none, R + 2).accepted());
+  BOOST_TEST(eng.state_name(c) == "y");
+  BOOST_TEST(eng.field(c, *r2.find_field(0, "n")) == 7);
+  BOOST_TEST(eng.post(c, *r2.find_event(0, "extra"), none, R + 3).accepted());
+  BOOST_TEST(eng.state_name(c) == "a");
+}
+
 BOOST_AUTO_TEST_CASE(a_refused_version_leaves_everything_untouched) {
   world w(v1);
   const case_id a = w.create("A", R);
