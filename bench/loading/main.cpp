@@ -200,7 +200,7 @@ std::size_t libyaml_events(const fs::path& p) {
 void print_paths(const std::vector<fs::path>& files) {
   std::size_t fast = 0;
   for (const fs::path& p : files) {
-    crmflow::loader::ynode root;
+    crmflow::loader::ydoc root;
     if (crmflow::loader::read_yaml_libyaml(read_whole(p), root) == crmflow::loader::libyaml_outcome::tree) ++fast;
   }
   std::printf("    parser path: libyaml for %zu of %zu files, yaml-cpp for %zu (libyaml refused or declined them)\n",

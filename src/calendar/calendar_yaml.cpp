@@ -21,7 +21,7 @@ struct ynode_access {
   static bool is_scalar(const node& n) { return n.is_scalar(); }
   static bool is_sequence(const node& n) { return n.is_sequence(); }
   static bool is_map(const node& n) { return n.is_map(); }
-  static const std::string& text(const node& n) { return n.text; }
+  static std::string text(const node& n) { return std::string(n.text); }
   static int line(const node& n) { return n.line; }
   static int column(const node& n) { return n.column; }
   static const char* describe(const node& n) { return loader::describe(n.kind); }
@@ -449,8 +449,8 @@ std::vector<calendar> parse_calendars_yaml(std::string_view text, const std::str
     return {};
   }
   const auto root = loader::read_yaml(text, file, out);
-  if (!root || !root->is_map()) return {};
-  for (const auto& [k, v] : root->entries)
+  if (!root || !root->root().is_map()) return {};
+  for (const auto& [k, v] : root->root().entries)
     if (k.is_scalar() && k.text == "calendars") return parse_calendars(v, file, out);
   return {};
 }

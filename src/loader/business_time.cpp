@@ -50,7 +50,7 @@ bool read_flow_calendar(const ynode* calendar_node, const ynode* field_node,
       error(*calendar_node, "'calendar' of " + where + " must be a calendar name, found " +
                                 describe(calendar_node->kind));
     } else {
-      set.uses.push_back({flow.name, no_id16, calendar_node->text, file, calendar_node->line,
+      set.uses.push_back({flow.name, no_id16, std::string(calendar_node->text), file, calendar_node->line,
                           calendar_node->column});
     }
   }
@@ -60,7 +60,7 @@ bool read_flow_calendar(const ynode* calendar_node, const ynode* field_node,
                              describe(field_node->kind));
       return in_scope;
     }
-    auto it = flow.field_by_name.find(field_node->text);
+    auto it = flow.field_by_name.find(std::string(field_node->text));
     if (it == flow.field_by_name.end()) {
       error(*field_node, "'calendar_field' of " + where + " names unknown field '" +
                              field_node->text + "' (expected a string field holding a calendar "
@@ -128,7 +128,7 @@ void read_timer_calendar(const ynode& node, const ynode* after, const std::strin
     return;
   }
   t.calendar_field = no_id16;
-  set.uses.push_back({flow, timer, node.text, file, node.line, node.column});
+  set.uses.push_back({flow, timer, std::string(node.text), file, node.line, node.column});
   const bool business = t.clock == detail::timer_clock::business_time ||
                         t.clock == detail::timer_clock::working_days;
   if (after && after->is_scalar() && !business &&

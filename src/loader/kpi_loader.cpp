@@ -30,7 +30,7 @@ class report_walker {
 
   std::optional<report_spec> walk(const report_source& src) {
     file_ = src.file;
-    const ynode& map = src.node;
+    const ynode& map = src.node.root();
     report_spec spec;
     spec.file = src.file;
     if (map.is_null()) return spec;
@@ -56,7 +56,7 @@ class report_walker {
       if (expect(*n, ynode_kind::sequence, "'repeated_problem_alarms'"))
         for (const ynode& item : n->items)
           if (expect(item, ynode_kind::scalar, "an entry of 'repeated_problem_alarms'"))
-            spec.repeated_problem_alarms.push_back(item.text);
+            spec.repeated_problem_alarms.push_back(std::string(item.text));
     }
     if (diags_.size() != errors_before) return std::nullopt;
     return spec;
@@ -114,7 +114,7 @@ class report_walker {
                                        const ynode& n, const std::string& what,
                                        std::string_view noun, const flow_program& f) {
     if (!expect(n, ynode_kind::scalar, what)) return std::nullopt;
-    if (auto it = m.find(n.text); it != m.end()) return static_cast<std::uint16_t>(it->second);
+    if (auto it = m.find(std::string(n.text)); it != m.end()) return static_cast<std::uint16_t>(it->second);
     error(n, what + " names unknown " + std::string(noun) + " '" + n.text + "' of flow '" +
                  f.name + "'" +
                  (all.empty() ? " (it has none)" : " (expected one of: " + join(all) + ")"));
@@ -492,9 +492,9 @@ std::optional<report_spec> compile_report(const std::vector<report_source>& sour
                                           std::vector<diagnostic>& diags) {
   if (sources.empty()) return std::nullopt;
   for (std::size_t i = 1; i < sources.size(); ++i)
-    diags.push_back({severity::error, sources[i].file, sources[i].node.line, sources[i].node.column,
+    diags.push_back({severity::error, sources[i].file, sources[i].node.root().line, sources[i].node.root().column,
                      "a second 'report' section (the first is in " + sources[0].file + " at line " +
-                         std::to_string(sources[0].node.line) + "); a rule set has one"});
+                         std::to_string(sources[0].node.root().line) + "); a rule set has one"});
   report_walker w(flows, flow_declared, diags);
   return w.walk(sources[0]);
 }

@@ -19,7 +19,7 @@ namespace crmflow::loader {
 // One file's `report:` value, copied out of its YAML tree.
 struct report_source {
   std::string file;
-  ynode node;
+  ydoc node;  // a deep copy: the file's tree is gone by the time this is read
 };
 
 // Checks `sources` (a set may have one `report:` section; a second is an error naming the

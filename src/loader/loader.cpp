@@ -114,7 +114,7 @@ class first_keys {
   // Key i must be a scalar.
   std::size_t operator()(std::size_t i) const {
     if (!first_.empty()) return first_[i];
-    const std::string& text = entries_[i].first.text;
+    const ytext& text = entries_[i].first.text;
     for (std::size_t j = 0; j < i; ++j)
       if (entries_[j].first.is_scalar() && entries_[j].first.text == text) return j;
     return i;
@@ -122,7 +122,7 @@ class first_keys {
 
  private:
   static constexpr std::size_t scan_limit = 16;
-  const std::vector<std::pair<ynode, ynode>>& entries_;
+  const ylist<yentry> entries_;  // a view into the tree
   std::vector<std::uint32_t> first_;
 };
 
@@ -164,10 +164,10 @@ class file_loader {
       }
       return;
     }
-    std::optional<ynode> root = read_yaml(text, file_, diags_);
-    if (!root) return;
+    const std::optional<ydoc> doc = read_yaml(text, file_, diags_);
+    if (!doc) return;
     std::vector<flow_program> flows;
-    walk_file(*root, flows);
+    walk_file(doc->root(), flows);
     if (diags_.size() == errors_before) {
       for (auto& f : flows) out.push_back(std::move(f));
     }
@@ -235,7 +235,7 @@ class file_loader {
                      std::to_string(map.entries[f0].first.line) + ")");
         continue;
       }
-      f(k.text, k, v);
+      f(std::string(k.text), k, v);
     }
   }
 
@@ -249,7 +249,7 @@ class file_loader {
   std::string scalar_text(const ynode* n, const where_text& what) {
     if (!n || n->is_null()) return {};
     if (!expect_kind(*n, ynode_kind::scalar, what)) return {};
-    return n->text;
+    return std::string(n->text);
   }
 
   // ---- file and flow ----------------------------------------------------------------------
@@ -262,12 +262,12 @@ class file_loader {
     }
     keys top = read_keys(root, "the top level of the file",
                          {"calendars", "flows", "migrations", "report", "ruleset", "tables", "triggers"});
-    if (const ynode* rp = top.get("report")) set_.reports.push_back({file_, *rp});
-    if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, *tr});
-    if (const ynode* tb = top.get("tables")) set_.tables.push_back({file_, *tb});
+    if (const ynode* rp = top.get("report")) set_.reports.push_back({file_, ydoc::copy_of(*rp)});
+    if (const ynode* tr = top.get("triggers")) set_.triggers.push_back({file_, ydoc::copy_of(*tr)});
+    if (const ynode* tb = top.get("tables")) set_.tables.push_back({file_, ydoc::copy_of(*tb)});
     if (const ynode* cal = top.get("calendars")) read_calendars(*cal, file_, set_.calendars, diags_);
     if (const ynode* rs = top.get("ruleset")) read_rule_set_id(file_, *top.key("ruleset"), *rs, set_.id, diags_);
-    if (const ynode* mi = top.get("migrations")) set_.migrations.push_back({file_, *mi});
+    if (const ynode* mi = top.get("migrations")) set_.migrations.push_back({file_, ydoc::copy_of(*mi)});
     const ynode* fl = top.get("flows");
     if (!fl) {
       if (top.get("triggers")) return;  // a file of triggers only
@@ -349,7 +349,7 @@ class file_loader {
                    unused_first, unused_count);
 
     if (initial && expect_kind(*initial, ynode_kind::scalar, where_text("'initial' of ", where))) {
-      auto it = flow.state_by_name.find(initial->text);
+      auto it = flow.state_by_name.find(std::string(initial->text));
       if (it == flow.state_by_name.end())
         error(*initial, "initial state '" + initial->text + "' is not a state of " + where);
       else
@@ -446,7 +446,7 @@ class file_loader {
           ok = false;
           continue;
         }
-        names.push_back(item.text);
+        names.push_back(std::string(item.text));
       }
       if (ok && names.empty()) {
         error(*values, "'values' of " + what + " is empty: an enum needs at least one value");
@@ -476,7 +476,7 @@ class file_loader {
       error(n, "the value for " + what + " must be a single value, found " + describe(n.kind));
       return std::nullopt;
     }
-    const std::string& s = n.text;
+    const ytext& s = n.text;
     switch (type) {
       case value_type::string:
         return set_.literals.intern(s);
@@ -655,7 +655,7 @@ class file_loader {
         } else if (expect_kind(*members, ynode_kind::sequence, where_text("'states' of ", where))) {
           for (const ynode& m : members->items) {
             if (!expect_kind(m, ynode_kind::scalar, where_text("a state of ", where))) continue;
-            auto it = flow_->state_by_name.find(m.text);
+            auto it = flow_->state_by_name.find(std::string(m.text));
             if (it == flow_->state_by_name.end()) {
               error(m, where + " lists unknown state '" + m.text + "'");
               continue;
@@ -698,7 +698,7 @@ class file_loader {
       if (!expect_kind(*name, ynode_kind::scalar, "the name of a timer") ||
           !check_name(*name, "timer"))
         continue;
-      if (auto it = flow_->timer_by_name.find(name->text); it != flow_->timer_by_name.end()) {
+      if (auto it = flow_->timer_by_name.find(std::string(name->text)); it != flow_->timer_by_name.end()) {
         error(*name, "duplicate timer '" + name->text + "' (first defined at line " +
                          std::to_string(flow_->timers[it->second].line) + ")");
         continue;
@@ -744,7 +744,7 @@ class file_loader {
                             set_.calendars, reporter());
       const ynode* ev = k.get("event");
       if (ev && expect_kind(*ev, ynode_kind::scalar, where_text("'event' of ", twhere))) {
-        auto it = flow_->event_by_name.find(ev->text);
+        auto it = flow_->event_by_name.find(std::string(ev->text));
         if (it == flow_->event_by_name.end()) {
           error(*ev, twhere + " fires undefined event '" + ev->text + "'");
         } else {
@@ -803,9 +803,9 @@ class file_loader {
   void read_after(const ynode& after, const std::string& twhere, detail::timer_def& t,
                   std::string_view key = "after") {
     const std::string of = "'" + std::string(key) + "' of ";
-    const std::string& s = after.text;
+    const ytext& s = after.text;
     if (!s.empty() && (s[0] < '0' || s[0] > '9') && is_identifier(s)) {
-      auto it = flow_->field_by_name.find(s);
+      auto it = flow_->field_by_name.find(std::string(s));
       if (it == flow_->field_by_name.end()) {
         error(after, of + twhere + " names unknown field '" + s +
                          "' (expected a duration like 24h or a duration field)");
@@ -921,7 +921,7 @@ class file_loader {
                                describe(calendar->kind));
         } else {
           cd.calendar_field = no_id16;
-          calendar_set::use u{flow_->name, no_id16, calendar->text, file_,
+          calendar_set::use u{flow_->name, no_id16, std::string(calendar->text), file_,
                               calendar->line, calendar->column, index};
           set_.calendars.uses.push_back(std::move(u));
           if (calendar_time)
@@ -1012,7 +1012,7 @@ class file_loader {
   // `80%`: a whole number of percent, at most 10000% (a hundred times the limit).
   std::optional<std::uint32_t> read_percent(const ynode& n, const std::string& what) {
     if (!expect_kind(n, ynode_kind::scalar, what)) return std::nullopt;
-    const std::string& t = n.text;
+    const ytext& t = n.text;
     std::uint32_t v = 0;
     bool ok = t.size() >= 2 && t.size() <= 6 && t.back() == '%';
     for (std::size_t i = 0; ok && i + 1 < t.size(); ++i) {
@@ -1063,7 +1063,7 @@ class file_loader {
         for (const ynode* nm : list) {
           detail::clock_clause cl = proto;
           if (std::string_view(what) == "event") {
-            auto it = flow_->event_by_name.find(nm->text);
+            auto it = flow_->event_by_name.find(std::string(nm->text));
             if (it == flow_->event_by_name.end()) {
               error(*nm, "'event' of " + where + " names unknown event '" + nm->text + "'");
               continue;
@@ -1072,7 +1072,7 @@ class file_loader {
             cl.id = it->second;
           } else {
             const bool enter = std::string_view(what) == "enter";
-            if (auto st = flow_->state_by_name.find(nm->text); st != flow_->state_by_name.end()) {
+            if (auto st = flow_->state_by_name.find(std::string(nm->text)); st != flow_->state_by_name.end()) {
               cl.kind = enter ? detail::clock_clause_kind::enter_state : detail::clock_clause_kind::exit_state;
               cl.id = st->second;
             } else {
@@ -1137,7 +1137,7 @@ class file_loader {
     for (std::size_t i = 0; i < on->entries.size(); ++i) {
       const auto& [k, v] = on->entries[i];
       if (!expect_kind(k, ynode_kind::scalar, where_text("an event name in 'on' of ", where))) continue;
-      auto ev = flow_->event_by_name.find(k.text);
+      auto ev = flow_->event_by_name.find(std::string(k.text));
       if (ev == flow_->event_by_name.end()) {
         error(k, where + " reacts to unknown event '" + k.text + "'");
         continue;
@@ -1171,7 +1171,7 @@ class file_loader {
     const detail::event_def* ev = &flow_->events[event];
     if (const ynode* to = k.get("to")) {
       if (expect_kind(*to, ynode_kind::scalar, where_text("'to' of ", where))) {
-        auto it = flow_->state_by_name.find(to->text);
+        auto it = flow_->state_by_name.find(std::string(to->text));
         if (it == flow_->state_by_name.end()) {
           error(*to, "transition on '" + key.text + "' goes to unknown state '" + to->text + "'");
         } else {
@@ -1268,7 +1268,7 @@ class file_loader {
                        " (expected one of: " + kind_list + ")");
       return std::nullopt;
     }
-    const std::string kind = kind_key->text;
+    const std::string kind(kind_key->text);
     action_def a;
     a.line = item.line;
     a.column = item.column;
@@ -1283,7 +1283,7 @@ class file_loader {
       keys k = read_keys(item, "action 'set'", {"set", "to", "from"});
       const ynode* target = target_name(k);
       if (!target) return std::nullopt;
-      auto it = flow_->field_by_name.find(target->text);
+      auto it = flow_->field_by_name.find(std::string(target->text));
       if (it == flow_->field_by_name.end()) {
         error(*target, "action sets unknown field '" + target->text + "'");
         return std::nullopt;
@@ -1340,7 +1340,7 @@ class file_loader {
         auto& names = flow_->alarm_names;
         auto it = std::find(names.begin(), names.end(), target->text);
         a.target = static_cast<std::uint16_t>(it - names.begin());
-        if (it == names.end()) names.push_back(target->text);
+        if (it == names.end()) names.push_back(std::string(target->text));
         if (const ynode* to = k.get("to")) {
           a.to = compile_tpl(*to, "'to' of 'alarm'");
           ok = a.to != no_id32;
@@ -1359,7 +1359,7 @@ class file_loader {
       keys k = read_keys(item, where_text("action '", kind, "'"), {kind});
       const ynode* target = target_name(k);
       if (!target) return std::nullopt;
-      auto it = flow_->timer_by_name.find(target->text);
+      auto it = flow_->timer_by_name.find(std::string(target->text));
       if (it == flow_->timer_by_name.end()) {
         error(*target, "action '" + kind + "' names unknown timer '" + target->text + "'");
         return std::nullopt;
@@ -1395,7 +1395,7 @@ class file_loader {
     keys k = read_keys(item, "action 'emit'", {"emit", "data"});
     const ynode* target = target_name(k);
     if (!target) return std::nullopt;
-    auto it = flow_->event_by_name.find(target->text);
+    auto it = flow_->event_by_name.find(std::string(target->text));
     if (it == flow_->event_by_name.end()) {
       error(*target, "action emits unknown event '" + target->text + "'");
       return std::nullopt;

@@ -165,7 +165,7 @@ class migration_walker : public walker {
     std::set<std::string> seen;
     for (const auto& [k, v] : map.entries) {
       if (!name_key(k, "state")) continue;
-      if (!seen.insert(k.text).second) {
+      if (!seen.insert(std::string(k.text)).second) {
         error(k, "duplicate state '" + k.text + "' in 'states' of a migration");
         continue;
       }
@@ -174,7 +174,7 @@ class migration_walker : public walker {
                                        "' (a running case needs a state in the new version)");
         continue;
       }
-      const auto it = fl.state_by_name.find(v.text);
+      const auto it = fl.state_by_name.find(std::string(v.text));
       if (it == fl.state_by_name.end()) {
         error(v, "unknown state '" + v.text + "' of flow '" + fl.name + "' in a migration (expected one of: " +
                      state_names(fl) + ")");
@@ -185,7 +185,7 @@ class migration_walker : public walker {
                  "final (close them with an event instead)");
         continue;
       }
-      m.states.push_back({k.text, v.text, pos(k)});
+      m.states.push_back({std::string(k.text), std::string(v.text), pos(k)});
     }
   }
 
@@ -206,19 +206,19 @@ class migration_walker : public walker {
     std::set<std::string> seen;
     for (const auto& [k, v] : map.entries) {
       if (!name_key(k, "field")) continue;
-      if (!seen.insert(k.text).second) {
+      if (!seen.insert(std::string(k.text)).second) {
         error(k, "duplicate field '" + k.text + "' in 'fields' of a migration");
         continue;
       }
       if (v.is_null()) {
-        m.fields.push_back({k.text, {}, pos(k)});
+        m.fields.push_back({std::string(k.text), {}, pos(k)});
         continue;
       }
       if (!v.is_scalar()) {
         error(v, "field '" + k.text + "' must map to a field name of flow '" + fl.name + "', or to null to drop it");
         continue;
       }
-      const auto it = fl.field_by_name.find(v.text);
+      const auto it = fl.field_by_name.find(std::string(v.text));
       if (it == fl.field_by_name.end()) {
         error(v, "unknown field '" + v.text + "' of flow '" + fl.name + "' in a migration (expected one of: " +
                      field_names(fl) + ", or null to drop the field)");
@@ -228,7 +228,7 @@ class migration_walker : public walker {
         error(v, "field '" + v.text + "' is the target of two old fields in one migration");
         continue;
       }
-      m.fields.push_back({k.text, v.text, pos(k)});
+      m.fields.push_back({std::string(k.text), std::string(v.text), pos(k)});
     }
   }
 
@@ -237,11 +237,11 @@ class migration_walker : public walker {
     std::set<std::string> seen;
     for (const auto& [k, v] : map.entries) {
       if (!name_key(k, "field")) continue;
-      if (!seen.insert(k.text).second) {
+      if (!seen.insert(std::string(k.text)).second) {
         error(k, "duplicate field '" + k.text + "' in 'set' of a migration");
         continue;
       }
-      const auto it = fl.field_by_name.find(k.text);
+      const auto it = fl.field_by_name.find(std::string(k.text));
       if (it == fl.field_by_name.end()) {
         error(k, "unknown field '" + k.text + "' of flow '" + fl.name + "' in 'set' of a migration (expected one of: " +
                      field_names(fl) + ")");
@@ -262,7 +262,7 @@ class migration_walker : public walker {
       error(n, "the value for " + what + " must be a single value, found " + describe(n.kind));
       return std::nullopt;
     }
-    const std::string& s = n.text;
+    const ytext& s = n.text;
     switch (f.type) {
       case value_type::string: return literals_.intern(s);
       case value_type::integer: {
@@ -355,7 +355,7 @@ std::vector<migration_def> compile_migrations(const std::vector<migration_source
   std::set<std::pair<std::uint32_t, std::string>> seen;
   for (const migration_source& s : sources) {
     migration_walker w(s.file, flows, flow_declared, id, id_declared, literals, diags);
-    w.walk(s.node, out, seen);
+    w.walk(s.node.root(), out, seen);
   }
   return out;
 }

@@ -22,7 +22,7 @@ namespace crmflow::loader {
 // One file's `migrations:` value, copied out of its YAML tree.
 struct migration_source {
   std::string file;
-  ynode node;
+  ydoc node;  // a deep copy: the file's tree is gone by the time this is read
 };
 
 // Reads one file's `ruleset:` value into `id` (the first file that declares one) or checks it

@@ -158,7 +158,7 @@ class table_walker {
 
   void walk(const table_source& src) {
     file_ = src.file;
-    const ynode& map = src.node;
+    const ynode& map = src.node.root();
     if (map.is_null()) return;
     if (!map.is_map()) {
       error(map, std::string("'tables' must be a map of table names, found ") + describe(map.kind));
@@ -522,7 +522,7 @@ class table_walker {
 
   std::optional<field_id> field(const flow_program& flow, const ynode& n, const table_src& t,
                                 const char* verb) {
-    auto it = flow.field_by_name.find(n.text);
+    auto it = flow.field_by_name.find(std::string(n.text));
     if (it != flow.field_by_name.end()) return it->second;
     error(n, "table '" + t.name + "' " + verb + " field '" + n.text + "', which flow '" + flow.name +
                  "' does not have (the flow decides with this table at " + use_ + ")");
@@ -630,7 +630,7 @@ class table_walker {
   std::optional<raw_value> read_value(const ynode& n, value_type type, std::uint32_t enum_index,
                                       const std::string& what) {
     if (!expect(n, ynode_kind::scalar, "the value for " + what)) return std::nullopt;
-    const std::string& s = n.text;
+    const ytext& s = n.text;
     switch (type) {
       case value_type::string: return literals_.intern(s);
       case value_type::integer:

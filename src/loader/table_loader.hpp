@@ -16,7 +16,7 @@ namespace crmflow::loader {
 // One file's `tables:` value, copied out of its YAML tree.
 struct table_source {
   std::string file;
-  ynode node;
+  ydoc node;  // a deep copy: the file's tree is gone by the time this is read
 };
 
 // Checks every table of `sources` (names, keys, rows, hit policy), then compiles each table

@@ -43,7 +43,7 @@ class trigger_walker {
 
   void walk(const trigger_source& src) {
     file_ = src.file;
-    const ynode& map = src.node;
+    const ynode& map = src.node.root();
     if (map.is_null()) return;
     if (!map.is_map()) {
       error(map, std::string("'triggers' must be a map of trigger names, found ") +
@@ -119,7 +119,7 @@ class trigger_walker {
     return out;
   }
 
-  std::optional<std::size_t> find_flow(const std::string& name) const {
+  std::optional<std::size_t> find_flow(std::string_view name) const {
     for (std::size_t i = 0; i < flows_.size(); ++i)
       if (flows_[i].name == name) return i;
     return std::nullopt;
@@ -128,7 +128,7 @@ class trigger_walker {
   // A field of `flow` by name, or an error listing the fields.
   std::optional<field_id> field(const flow_program& flow, const ynode& n, const std::string& what) {
     if (!expect(n, ynode_kind::scalar, what)) return std::nullopt;
-    auto it = flow.field_by_name.find(n.text);
+    auto it = flow.field_by_name.find(std::string(n.text));
     if (it != flow.field_by_name.end()) return it->second;
     std::vector<std::string> fields;
     for (const auto& f : flow.fields) fields.push_back(f.name);
@@ -218,7 +218,7 @@ class trigger_walker {
                        " needs 'event' (count accepted events) or 'enter' (count entering a state)");
       if (flow && ev) {
         for (const ynode* n : names(*ev, "'event' of " + where)) {
-          auto it = flow->event_by_name.find(n->text);
+          auto it = flow->event_by_name.find(std::string(n->text));
           if (it == flow->event_by_name.end())
             error(*n, "flow '" + flow->name + "' has no event '" + n->text + "' (expected one of: " +
                           join(names_of(flow->event_by_name, flow->events.size())) + ")");
@@ -229,7 +229,7 @@ class trigger_walker {
       }
       if (flow && en) {
         for (const ynode* n : names(*en, "'enter' of " + where)) {
-          auto it = flow->state_by_name.find(n->text);
+          auto it = flow->state_by_name.find(std::string(n->text));
           if (it == flow->state_by_name.end())
             error(*n, "flow '" + flow->name + "' has no state '" + n->text + "' (expected one of: " +
                           join(names_of(flow->state_by_name, flow->states.size())) + ")");
@@ -244,7 +244,7 @@ class trigger_walker {
       std::uint32_t n = 0;
       bool ok = !c->text.empty() && c->text.size() <= 7;
       for (char ch : c->text) ok = ok && ch >= '0' && ch <= '9';
-      if (ok) n = static_cast<std::uint32_t>(std::stoul(c->text));
+      if (ok) n = static_cast<std::uint32_t>(std::stoul(std::string(c->text)));
       if (!ok || n < 1 || n > max_trigger_count)
         error(*c, "bad count '" + c->text + "' for " + where + " (expected a whole number from 1 to " +
                       std::to_string(max_trigger_count) + ")");

@@ -19,7 +19,7 @@ namespace crmflow::loader {
 // One file's `triggers:` value, copied out of its YAML tree.
 struct trigger_source {
   std::string file;
-  ynode node;
+  ydoc node;  // a deep copy: the file's tree is gone by the time this is read
 };
 
 // Checks and compiles every trigger of `sources` (in order) against `flows` (the flows that

@@ -10,8 +10,11 @@
 #include <cstring>
 #include <exception>
 #include <istream>
+#include <limits>
+#include <memory>
 #include <new>
 #include <streambuf>
+#include <type_traits>
 #include <unordered_map>
 
 // Two parsers, one tree. libyaml's event parser reads the text first: it is about 6x faster than
@@ -29,19 +32,114 @@
 // The tree is built from parser events, not from yaml-cpp's node tree (YAML::Load), which cost
 // one reference-counted allocation per node plus a copy into ynode. The result is the tree the
 // node-tree conversion produced, node for node: the same kinds, texts, styles and positions,
-// aliases expanded to copies, the same size and depth limits reported at the same position, the
-// same messages for malformed YAML and extra documents.
+// aliases expanded (to a copy of the anchored node that shares its children), the same size and
+// depth limits reported at the same position, the same messages for malformed YAML and extra
+// documents.
 //
 // What yaml-cpp's node builder did and this reproduces:
 // - a node's position is the mark of its first token, properties (`&a`, `!tag`) included;
-// - an alias is the anchored node itself (same mark, same content), so it is expanded here by
-//   copying the anchored subtree, with the positions written at the anchor;
+// - an alias is the anchored node itself (same mark, same content), so it is expanded here to
+//   the anchored node, with the positions written at the anchor (the tree is read-only, so the
+//   copy shares the anchored node's children instead of copying them);
 // - map entries stay in file order, duplicates kept; `<<` is an ordinary key (yaml-cpp 0.7 has
 //   no merge keys, and the loader reports it as an unknown key);
 // - the size limits were checked while walking the expanded graph in document order; nodes
 //   arrive here in that same order, so counting them as they arrive fails at the same node.
 
 namespace crmflow::loader {
+
+// ---------------------------------------------------------------------------------------------
+// The arena
+
+namespace {
+// Blocks double from 4 KiB (a small rules file needs a few) to 64 KiB, under glibc's mmap
+// threshold, so a freed block is reused by the next file's tree rather than unmapped. An array
+// of more than a quarter block gets a block of its own, and the current one stays in use.
+constexpr std::size_t first_block = 4 * 1024;
+constexpr std::size_t max_block = 64 * 1024;
+}  // namespace
+
+static_assert(std::is_trivially_destructible_v<ynode> && std::is_trivially_destructible_v<yentry>,
+              "an arena's nodes are freed with it, never destroyed one by one");
+
+void* yarena::allocate(std::size_t size, std::size_t count, std::size_t align) {
+  if (size != 0 && count > std::numeric_limits<std::size_t>::max() / size - align)
+    throw std::bad_alloc();
+  const std::size_t bytes = size * count;
+  if (next_ != nullptr) {
+    const auto at = reinterpret_cast<std::uintptr_t>(next_);
+    const std::size_t pad = (align - at % align) % align;
+    if (pad + bytes <= static_cast<std::size_t>(end_ - next_)) {
+      std::byte* p = next_ + pad;
+      next_ = p + bytes;
+      return p;
+    }
+  }
+  return grow(bytes);
+}
+
+// A new block holding `bytes` at its start (blocks are aligned for any type).
+void* yarena::grow(std::size_t bytes) {
+  if (bytes > max_block / 4) {
+    blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(bytes));
+    return blocks_.back().get();
+  }
+  const std::size_t next_size =
+      block_size_ == 0 ? first_block : std::min(2 * block_size_, max_block);
+  const std::size_t size = std::max(next_size, bytes);
+  blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(size));
+  block_size_ = next_size;
+  next_ = blocks_.back().get() + bytes;
+  end_ = blocks_.back().get() + size;
+  return blocks_.back().get();
+}
+
+std::string_view yarena::copy(std::string_view text) {
+  auto* p = static_cast<char*>(allocate(1, text.size() + 1, 1));
+  if (!text.empty()) std::memcpy(p, text.data(), text.size());
+  p[text.size()] = '\0';
+  return {p, text.size()};
+}
+
+namespace {
+ynode deep_copy(yarena& arena, const ynode& n) {
+  ynode out = n;
+  if (n.is_scalar()) out.text = arena.copy(n.text);
+  if (!n.items.empty()) {
+    auto* items =
+        static_cast<ynode*>(arena.allocate(sizeof(ynode), n.items.size(), alignof(ynode)));
+    for (std::size_t i = 0; i < n.items.size(); ++i)
+      new (items + i) ynode(deep_copy(arena, n.items[i]));
+    out.items = {items, n.items.size()};
+  }
+  if (!n.entries.empty()) {
+    auto* entries =
+        static_cast<yentry*>(arena.allocate(sizeof(yentry), n.entries.size(), alignof(yentry)));
+    for (std::size_t i = 0; i < n.entries.size(); ++i)
+      new (entries + i)
+          yentry(deep_copy(arena, n.entries[i].first), deep_copy(arena, n.entries[i].second));
+    out.entries = {entries, n.entries.size()};
+  }
+  return out;
+}
+}  // namespace
+
+ydoc ydoc::copy_of(const ynode& n) {
+  ydoc d;
+  d.root_ = deep_copy(d.arena_, n);
+  return d;
+}
+
+// The tree builder's way in.
+class ydoc_access {
+ public:
+  static yarena& arena(ydoc& d) noexcept { return d.arena_; }
+  static ynode& root(ydoc& d) noexcept { return d.root_; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The tree
+
 namespace {
 
 // Aliases can make a document refer to itself, or expand exponentially ("billion laughs").
@@ -68,14 +166,23 @@ struct position {
 // position is its first token's (1-based line, column in bytes); line 0 when the parser has none,
 // and then the slot's fallback is used. Anchors are numbered 1, 2, ... as they are defined (0:
 // none); an alias names the anchor's number.
+//
+// The children of the open collections wait in one scratch vector (`pending_`, reused for the
+// whole document); when a collection closes, its children are copied into one exactly sized
+// array in the document's arena and taken off the vector, and the collection becomes the next
+// child of the one around it. A complete node never changes after that, so an alias takes a copy
+// of the anchored node itself, sharing its children.
 class tree_builder final {
  public:
-  tree_builder() { root_.line = root_.column = 1; }
-
   // Whether the document exceeded the limits, and where the node-tree walk would have said so.
   bool too_big() const noexcept { return too_big_; }
   position bad_position() const noexcept { return bad_; }
-  ynode take_root() { return std::move(root_); }
+  // The document, after the last event. (Collections still open, which the parsers' balanced
+  // events never leave, are closed as they stand.)
+  ydoc take() {
+    while (!stopped_ && !stack_.empty()) on_close();
+    return std::move(doc_);
+  }
   // Past a limit or a cycle: the rest of the document changes nothing.
   bool stopped() const noexcept { return stopped_; }
 
@@ -85,7 +192,7 @@ class tree_builder final {
     if (!visit(s)) return;
     ynode& n = place();
     set_position(n, at, s.fallback);
-    record_anchor(anchor, n, true);
+    record_anchor(anchor, n);
     finish_value(n);
   }
 
@@ -94,12 +201,13 @@ class tree_builder final {
     if (stopped_) return;
     const slot s = open_slot();
     if (!visit(s)) return;
+    const std::string_view text = arena().copy(value);
     ynode& n = place();
     set_position(n, at, s.fallback);
     n.kind = ynode_kind::scalar;
-    n.text = value;
+    n.text = text;
     n.style = style;
-    record_anchor(anchor, n, true);
+    record_anchor(anchor, n);
     finish_value(n);
   }
 
@@ -107,19 +215,32 @@ class tree_builder final {
     if (stopped_) return;
     const slot s = open_slot();
     if (!visit(s)) return;
-    ynode& n = place();
-    set_position(n, at, s.fallback);
-    n.kind = kind;
-    record_anchor(anchor, n, false);
-    stack_.push_back({&n, anchor, false});
+    frame f;
+    set_position(f.node, at, s.fallback);
+    f.node.kind = kind;
+    f.anchor = anchor;
+    f.start = pending_.size();
+    if (anchor != 0) {
+      anchored& a = anchor_slot(anchor);
+      a.node = f.node;
+      a.open = stack_.size() + 1;
+    }
+    stack_.push_back(f);
   }
 
   void on_close() {
     if (stopped_ || stack_.empty()) return;  // once stopped, the tree is not used
-    const frame f = stack_.back();
+    frame f = stack_.back();
     stack_.pop_back();
-    if (f.anchor != 0) anchors_[f.anchor].open = nullptr;
-    finish_value(*f.node);
+    close(f.node, f.start);
+    if (f.anchor != 0) {
+      anchored& a = anchors_[f.anchor];
+      a.node = f.node;
+      a.open = 0;
+    }
+    ynode& n = place();
+    n = f.node;
+    finish_value(n);
   }
 
   void on_alias(std::size_t anchor) {
@@ -135,18 +256,17 @@ class tree_builder final {
       return;
     }
     const anchored& a = anchors_[anchor];
-    if (a.open) {
-      cycle(s, *a.open);
+    if (a.open != 0) {
+      cycle(s, a.open - 1);
       return;
     }
-    // The anchored node is found after placing the copy, which may move its siblings; the copy
-    // only grows below itself, and the anchored node is complete, so neither moves the other.
+    // The expanded tree has a copy of the anchored subtree here: counted node by node, as
+    // copying it did, and shared. The copy has the anchored node's own position as parsed (a
+    // null map value has since moved onto its key); finish_value moves the copy too if the
+    // alias is itself a null map value.
+    if (!count(a.node, s.depth, s.fallback)) return;
     ynode& n = place();
-    if (!copy(find(a.path), n, s.depth, s.fallback)) return;
-    // The anchored node's own position: a null map value has since moved onto its key, and
-    // finish_value moves the copy too if the alias is itself a null map value.
-    n.line = a.line;
-    n.column = a.column;
+    n = a.node;
     finish_value(n);
   }
 
@@ -159,28 +279,33 @@ class tree_builder final {
   };
 
   struct frame {
-    ynode* node;
-    std::size_t anchor;  // 0 if the node has none
-    bool want_value;     // maps: the last entry has its key and waits for the value
+    ynode node;              // kind and position; the children arrive in pending_
+    std::size_t anchor = 0;  // 0 if the node has none
+    std::size_t start = 0;   // its first child in pending_
+    bool want_value = false;  // maps: the last child is a key that waits for its value
   };
 
-  // An anchored node stays where it is in the tree; an alias copies it from there. (Keeping a
-  // copy per anchor instead would copy nested anchored nodes once per level: quadratic.)
   struct anchored {
-    std::vector<std::uint32_t> path;  // child indices from the root (map: 2 * entry + 1 value)
-    int line = 0, column = 0;         // its position as parsed
-    const ynode* open = nullptr;      // while it is still being built
+    ynode node;            // complete: the node as parsed, its children in the arena
+    std::size_t open = 0;  // while it is still being built: its frame's index + 1
   };
+
+  yarena& arena() noexcept { return ydoc_access::arena(doc_); }
+
+  anchored& anchor_slot(std::size_t anchor) {
+    if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
+    return anchors_[anchor];
+  }
 
   slot open_slot() const noexcept {
     if (stack_.empty()) return {0, {1, 1}};
     const frame& f = stack_.back();
     const int depth = static_cast<int>(stack_.size());
-    if (f.node->kind == ynode_kind::map && f.want_value) {
-      const ynode& key = f.node->entries.back().first;
+    if (f.node.kind == ynode_kind::map && f.want_value) {
+      const ynode& key = pending_.back();
       return {depth, {key.line, key.column}};
     }
-    return {depth, {f.node->line, f.node->column}};
+    return {depth, {f.node.line, f.node.column}};
   }
 
   // Counts one node of the expanded tree; false (and stops) past the limits.
@@ -198,14 +323,40 @@ class tree_builder final {
     bad_ = p;
   }
 
-  // The node for the next slot, default-constructed in place. The open nodes on the stack stay
-  // where they are: a parent only grows once its open child is complete.
+  // The node for the next slot, default-constructed: the root, or the next child of the
+  // innermost open collection. The reference is good until the next node is placed.
   ynode& place() {
-    if (stack_.empty()) return root_;
-    frame& f = stack_.back();
-    if (f.node->kind == ynode_kind::sequence) return f.node->items.emplace_back();
-    if (f.want_value) return f.node->entries.back().second;
-    return f.node->entries.emplace_back().first;
+    if (stack_.empty()) return ydoc_access::root(doc_);
+    return pending_.emplace_back();
+  }
+
+  // Moves the children of a closing collection (pending_ from `start` on) into the arena.
+  void close(ynode& node, std::size_t start) {
+    std::size_t count = pending_.size() - start;
+    if (node.kind == ynode_kind::sequence) {
+      if (count != 0) {
+        auto* items = static_cast<ynode*>(arena().allocate(sizeof(ynode), count, alignof(ynode)));
+        std::uninitialized_copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(start), count,
+                                  items);
+        node.items = {items, count};
+      }
+    } else {
+      // A key without its value (the parsers always send one) gets an empty one, as an entry
+      // of the node tree had.
+      if (count % 2 != 0) {
+        pending_.emplace_back();
+        ++count;
+      }
+      if (count != 0) {
+        const std::size_t n = count / 2;
+        auto* entries =
+            static_cast<yentry*>(arena().allocate(sizeof(yentry), n, alignof(yentry)));
+        for (std::size_t i = 0; i < n; ++i)
+          new (entries + i) yentry(pending_[start + 2 * i], pending_[start + 2 * i + 1]);
+        node.entries = {entries, n};
+      }
+    }
+    pending_.resize(start);
   }
 
   static void set_position(ynode& n, position at, position fallback) noexcept {
@@ -214,122 +365,104 @@ class tree_builder final {
     n.column = p.column;
   }
 
-  // After a complete node: a map's key now waits for its value, a value completes the entry
-  // (a missing value, "key:", is marked at the next token: it takes the key's position).
+  // After a complete node (the last one placed): a map's key now waits for its value, a value
+  // completes the entry (a missing value, "key:", is marked at the next token: it takes the
+  // key's position).
   void finish_value(ynode& n) {
     if (stack_.empty()) return;
     frame& f = stack_.back();
-    if (f.node->kind != ynode_kind::map) return;
+    if (f.node.kind != ynode_kind::map) return;
     if (!f.want_value) {
       f.want_value = true;
       return;
     }
     f.want_value = false;
     if (n.is_null()) {
-      const ynode& key = f.node->entries.back().first;
+      const ynode& key = pending_[pending_.size() - 2];
       n.line = key.line;
       n.column = key.column;
     }
   }
 
-  // Notes where the node just placed (the last child of the innermost open node) is.
-  void record_anchor(std::size_t anchor, const ynode& n, bool complete) {
+  // Notes a complete anchored node (a scalar or a null), as parsed.
+  void record_anchor(std::size_t anchor, const ynode& n) {
     if (anchor == 0) return;
-    if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
-    anchored& a = anchors_[anchor];
-    a.path.clear();
-    a.path.reserve(stack_.size());
-    for (const frame& f : stack_) {
-      const ynode& p = *f.node;
-      a.path.push_back(
-          p.kind == ynode_kind::sequence
-              ? static_cast<std::uint32_t>(p.items.size() - 1)
-              : static_cast<std::uint32_t>(2 * (p.entries.size() - 1) + (f.want_value ? 1 : 0)));
-    }
-    a.line = n.line;
-    a.column = n.column;
-    a.open = complete ? nullptr : &n;
+    anchored& a = anchor_slot(anchor);
+    a.node = n;
+    a.open = 0;
   }
 
-  const ynode& find(const std::vector<std::uint32_t>& path) const {
-    const ynode* n = &root_;
-    for (const std::uint32_t i : path) {
-      if (n->kind == ynode_kind::sequence)
-        n = &n->items[i];
-      else
-        n = (i & 1) ? &n->entries[i / 2].second : &n->entries[i / 2].first;
-    }
-    return *n;
-  }
-
-  // Copies an anchored subtree into `out` as the node-tree walk would have expanded it at this
-  // depth, counting every node; false (and the position) when a limit is passed.
-  bool copy(const ynode& from, ynode& out, int depth, position fallback) {
+  // Counts an anchored subtree as copying it into the expanded tree at this depth did, node
+  // by node in document order (the children of a node reported at its position, a map's value
+  // at its key's); false (and the position) when a limit is passed.
+  bool count(const ynode& from, int depth, position fallback) {
     if (++nodes_ > max_nodes || depth > max_depth) {
       fail(fallback);
       return false;
     }
-    out.kind = from.kind;
-    out.line = from.line;
-    out.column = from.column;
-    out.style = from.style;
-    switch (from.kind) {
-      case ynode_kind::null:
-        return true;
-      case ynode_kind::scalar:
-        out.text = from.text;
-        return true;
-      case ynode_kind::sequence:
-        out.items.reserve(from.items.size());
-        for (const ynode& item : from.items)
-          if (!copy(item, out.items.emplace_back(), depth + 1, {out.line, out.column}))
-            return false;
-        return true;
-      case ynode_kind::map:
-        out.entries.reserve(from.entries.size());
-        for (const auto& [k, v] : from.entries) {
-          auto& entry = out.entries.emplace_back();
-          if (!copy(k, entry.first, depth + 1, {out.line, out.column})) return false;
-          if (!copy(v, entry.second, depth + 1, {entry.first.line, entry.first.column}))
-            return false;
-        }
-        return true;
+    const position here{from.line, from.column};
+    for (const ynode& item : from.items)
+      if (!count(item, depth + 1, here)) return false;
+    for (const auto& [k, v] : from.entries) {
+      if (!count(k, depth + 1, here)) return false;
+      if (!count(v, depth + 1, {k.line, k.column})) return false;
     }
     return true;
   }
 
-  // An alias to a node still being built: the node contains itself, and the node-tree walk
-  // went round the cycle until a limit. The walk never got past this alias, so everything it
-  // visited is built by now: put a stand-in for the alias where it goes, walk the tree from the
-  // root as that walk did (the stand-in is `target` again), and stop building.
-  void cycle(const slot& s, const ynode& target) {
-    const ynode& stand_in = place();
+  // An alias to a node still being built (the open collection stack_[target]): the node
+  // contains itself, and the node-tree walk went round the cycle until a limit. The walk never
+  // got past this alias, so everything it visited is built by now: put a stand-in for the alias
+  // where it goes, close the open collections as they stand (each the last child of the one
+  // around it, as the node tree had them), walk the tree from the root as that walk did (the
+  // stand-in is the target again), and stop building.
+  void cycle(const slot& s, std::size_t target) {
     stopped_ = true;
-    std::size_t count = 0;
+    const std::size_t stand_in_at = pending_.size();
+    pending_.emplace_back();
+    const ynode* stand_in = nullptr;
+    ynode target_node;
+    ynode inner;
+    for (std::size_t i = stack_.size(); i-- > 0;) {
+      const frame& f = stack_[i];
+      if (i + 1 < stack_.size()) pending_.push_back(inner);
+      ynode node = f.node;
+      close(node, f.start);
+      if (i + 1 == stack_.size()) {
+        const std::size_t k = stand_in_at - f.start;
+        stand_in = node.is_sequence()  ? &node.items[k]
+                   : k % 2 == 0        ? &node.entries[k / 2].first
+                                       : &node.entries[k / 2].second;
+      }
+      if (i == target) target_node = node;
+      inner = node;
+    }
+    std::size_t visited = 0;
     // The walk cannot come back from the stand-in (the cycle is endless); if it ever did, the
     // document is still refused.
-    if (walk_cycle(root_, 0, {1, 1}, &stand_in, target, count)) fail(s.fallback);
+    if (walk_cycle(inner, 0, {1, 1}, stand_in, target_node, visited)) fail(s.fallback);
   }
 
   bool walk_cycle(const ynode& node, int depth, position fallback, const ynode* stand_in,
-                  const ynode& target, std::size_t& count) {
-    if (++count > max_nodes || depth > max_depth) {
+                  const ynode& target, std::size_t& visited) {
+    if (++visited > max_nodes || depth > max_depth) {
       fail(fallback);
       return false;
     }
     const ynode& n = &node == stand_in ? target : node;
     const position here{n.line, n.column};
     for (const ynode& item : n.items)
-      if (!walk_cycle(item, depth + 1, here, stand_in, target, count)) return false;
+      if (!walk_cycle(item, depth + 1, here, stand_in, target, visited)) return false;
     for (const auto& [k, v] : n.entries) {
-      if (!walk_cycle(k, depth + 1, here, stand_in, target, count)) return false;
-      if (!walk_cycle(v, depth + 1, {k.line, k.column}, stand_in, target, count)) return false;
+      if (!walk_cycle(k, depth + 1, here, stand_in, target, visited)) return false;
+      if (!walk_cycle(v, depth + 1, {k.line, k.column}, stand_in, target, visited)) return false;
     }
     return true;
   }
 
-  ynode root_;
-  std::vector<frame> stack_;
+  ydoc doc_;                       // the root (a null at 1:1 until placed) and the arena
+  std::vector<frame> stack_;       // the open collections
+  std::vector<ynode> pending_;     // their children so far, outermost first
   std::vector<anchored> anchors_;  // by anchor number
   std::size_t nodes_ = 0;          // nodes of the expanded tree so far, as the limit counts them
   bool stopped_ = false;           // past a limit or a cycle: later events are ignored
@@ -435,8 +568,8 @@ const char* describe(ynode_kind k) noexcept {
   return "?";
 }
 
-std::optional<ynode> read_yaml_yamlcpp(std::string_view text, const std::string& file,
-                                       std::vector<diagnostic>& out) {
+std::optional<ydoc> read_yaml_yamlcpp(std::string_view text, const std::string& file,
+                                      std::vector<diagnostic>& out) {
   tree_builder builder;
   yamlcpp_events events{text, builder};
   bool any = false;   // a first document
@@ -489,12 +622,7 @@ std::optional<ynode> read_yaml_yamlcpp(std::string_view text, const std::string&
                                       : std::string("malformed YAML: unexpected text")});
     return std::nullopt;
   }
-  if (!any) {
-    ynode empty;
-    empty.line = 1;
-    empty.column = 1;
-    return empty;
-  }
+  if (!any) return ydoc{};  // a null root at 1:1
   if (more) {
     const YAML::Mark& m = second_at;
     out.push_back({severity::error, file, m.line < 0 ? 1 : m.line + 1,
@@ -509,7 +637,7 @@ std::optional<ynode> read_yaml_yamlcpp(std::string_view text, const std::string&
                    "aliases: '*name' must not refer to itself)"});
     return std::nullopt;
   }
-  return builder.take_root();
+  return builder.take();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,7 +770,7 @@ bool has_divergent_characters(std::string_view text) noexcept {
 
 }  // namespace
 
-libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
+libyaml_outcome read_yaml_libyaml(std::string_view text, ydoc& out) {
   using outcome = libyaml_outcome;
   if (text.empty()) text = "";  // libyaml wants a pointer, even to nothing
   if (has_divergent_characters(text)) return outcome::declined;
@@ -736,7 +864,7 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
       case YAML_NO_EVENT:
         break;
       case YAML_STREAM_END_EVENT:
-        out = builder.take_root();
+        out = builder.take();
         return outcome::tree;
       case YAML_DOCUMENT_START_EVENT:
         // A second document is refused; yaml-cpp says so, with its position.
@@ -887,9 +1015,9 @@ libyaml_outcome read_yaml_libyaml(std::string_view text, ynode& out) {
   }
 }
 
-std::optional<ynode> read_yaml(std::string_view text, const std::string& file,
-                               std::vector<diagnostic>& out) {
-  ynode root;
+std::optional<ydoc> read_yaml(std::string_view text, const std::string& file,
+                              std::vector<diagnostic>& out) {
+  ydoc root;
   if (read_yaml_libyaml(text, root) == libyaml_outcome::tree) return root;
   return read_yaml_yamlcpp(text, file, out);
 }
