@@ -11,10 +11,12 @@
 // what crmflow's tree, checks and compilation add. The run prints which path the files take.
 // Checks: every load succeeds with no diagnostic, flow and state counts are as generated, and
 // yaml-cpp (both ways) sees the same number of flows. Exits 1 if a check fails, 2 if the rules do not load.
-// `--quick` runs (2) with 100 flows, for CI.
+// Also the peak memory of crmflow's load (VmHWM, reset before it). `--quick` runs (2) with 100 flows,
+// for CI.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -166,7 +168,26 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
 
 struct timing {
   double crmflow = 0, yaml = 0, events = 0, libyaml = 0;  // seconds, best of the repetitions
+  std::uint64_t peak = 0;  // bytes: crmflow's load, the highest of the repetitions; 0: unknown
 };
+
+// Peak memory of one load: the kernel's high-water mark of the RSS (VmHWM) is reset to the
+// current RSS just before the load (5 to /proc/self/clear_refs) and read after it, the rule set
+// still held. False when the kernel does not allow the reset.
+bool reset_peak_rss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (!f) return false;
+  const bool written = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && written;
+}
+
+std::uint64_t peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // in kB
+  return 0;
+}
 
 std::string read_whole(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -264,9 +285,13 @@ timing measure(const fs::path& dir, int reps, std::size_t expected_flows, int ex
   const std::vector<fs::path> files = yaml_files(dir);
   timing best;
   for (int rep = 0; rep < reps; ++rep) {
+    const bool peak_known = reset_peak_rss();
+    const std::uint64_t rss_before = crmflow_bench::rss_bytes();
     auto t0 = bench_clock::now();
     const crmflow::load_result loaded = crmflow::load_rules({dir});
     const double c = seconds_since(t0);
+    const std::uint64_t peak = peak_known ? peak_rss_bytes() : 0;
+    if (peak > rss_before) best.peak = std::max(best.peak, peak - rss_before);
     if (!loaded.ok() || !loaded.diagnostics.empty()) {
       for (const crmflow::diagnostic& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", crmflow::to_string(d).c_str());
       if (!loaded.ok()) {
@@ -330,6 +355,12 @@ void print(const char* what, const timing& t, double target_ms) {
               t.crmflow * 1e3 < target_ms ? "met" : "MISSED");
   std::printf("    ratio crmflow/yaml-cpp = %.2f, crmflow/events = %.2f, crmflow/libyaml = %.2f (%s)\n",
               t.crmflow / t.yaml, t.crmflow / t.events, t.crmflow / t.libyaml, what);
+  if (t.peak != 0)
+    std::printf("    crmflow peak memory   %9.1f MB   (VmHWM during the load over the RSS before it: "
+                "the files' text, one file's tree at a time, the rule set)\n",
+                static_cast<double>(t.peak) / 1e6);
+  else
+    std::printf("    crmflow peak memory         n/a   (this kernel does not let /proc/self/clear_refs reset VmHWM)\n");
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 //
 // The nodes, their child arrays and their texts live in the arena of the ydoc that holds the
 // tree (a few big blocks, freed at once): a ynode is a view. A tree of separately allocated
-// nodes, vectors and strings, freed node by node, cost about a third of crmflow's own time (over
-// libyaml's parser) in loading a large rule set (bench/README.md, loading).
+// nodes, vectors and strings, freed node by node, cost about two fifths of crmflow's own time
+// (over libyaml's parser) in loading a large rule set (bench/README.md, loading).
 #pragma once
 
 #include <cstddef>
