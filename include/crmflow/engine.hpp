@@ -215,23 +215,18 @@ class engine {
   // here (post_quiet); everything else (refusals, deadlines to fire first, observed engines)
   // goes through post_checked, out of line, which makes the same checks in the order above.
   CRMFLOW_DETAIL_INLINE outcome post(case_id c, event_id e, const data_record& data, timestamp at) {
-    // c < cases_.size() in bytes: the offset is needed anyway, and sizeof(case_record) is not a
-    // power of two (no division).
+    // One comparison for a quiet engine and a known case (quiet_bytes_).
     const std::size_t offset = std::size_t{c} * sizeof(case_record);
-    if (at < now_ || deadlines_.any_due(at, false) || !quiet_ ||
-        offset >= static_cast<std::size_t>(reinterpret_cast<const char*>(std::to_address(cases_.end())) -
-                                           reinterpret_cast<const char*>(cases_.data()))) [[unlikely]]
+    if (at < now_ || deadlines_.any_due(at, false) || offset >= quiet_bytes_) [[unlikely]]
       return post_checked(c, e, data, at);
     now_ = at;
     case_record& rec = *reinterpret_cast<case_record*>(reinterpret_cast<char*>(cases_.data()) + offset);
-    const detail::flow_program& fl = program(rec);
-    if (e >= fl.event_count) [[unlikely]] return reject(c, e, at, status::unknown_event, cause::posted);
-    const auto* const cell = reinterpret_cast<const detail::dispatch_cell*>(
-        reinterpret_cast<const char*>(fl.dispatch_cells.data() + e) + rec.row);
+    if (e >= rec.events) [[unlikely]] return reject(c, e, at, status::unknown_event, cause::posted);
+    const detail::dispatch_cell* const cell = rec.row + e;
     raw_value values[data_record::max_slots];
-    if (cell->event_data != 0 ? !fill_data(fl, e, data, values) : data.present() != 0) [[unlikely]]
+    if (cell->event_data != 0 ? !fill_data(program(rec), e, data, values) : data.present() != 0) [[unlikely]]
       return reject(c, e, at, status::bad_data, cause::posted);
-    return post_quiet(c, rec, fl, cell, e, values);
+    return post_quiet(c, rec, cell, e, values);
   }
 
   // post() at the clock's current time.
@@ -436,6 +431,7 @@ class engine {
         rec.history = static_cast<std::uint32_t>(history_.size() - 1);
       }
     cases_.push_back(rec);
+    refresh_quiet_bytes();
     names_.emplace_back(name);
     ++versions_[v].cases;
     if (!fl.states[s].final) ++versions_[v].live;
@@ -485,6 +481,7 @@ class engine {
     audit_ = options_.audit_log ? make_audit_observer(options_.audit_log) : nullptr;
     observed_ = options_.observer != nullptr || audit_ != nullptr;
     quiet_ = !observed_ && !options_.keep_history && !triggered_;
+    refresh_quiet_bytes();
   }
 
   // ---- rule versions (versioning.hpp, docs/api.md "Rule versions") -----------------------------
@@ -570,18 +567,22 @@ class engine {
     flow_id flow = 0;
     state_id state = 0;
     std::uint16_t version = 0;  // slot in versions_
+    std::uint16_t events = 0;   // program(*this).event_count (at most max_ids), read by post()
     std::uint32_t fields = 0;   // first value in fields_
     std::uint32_t timers = 0;   // first handle in timer_handles_
     std::uint32_t history = no_id32;
     std::uint32_t clocks = 0;   // first slot in clocks_
-    std::uint32_t row = 0;      // program(*this).row_of(state): always set with state (enter)
+    // program(*this).row(state): post() reaches the event's cell from here, without looking up
+    // the flow. Its rule set lives as long as a case on it does (version_slot).
+    const detail::dispatch_cell* row = nullptr;
   };
 
-  // Every change of a case's state goes through here (or writes the cell's to and to_row), so
-  // that row stays the state's row in its flow's dispatch table.
+  // Every change of a case's state or flow goes through here (or, in post_quiet, follows the
+  // cell's to and to_delta), so that row and events stay those of the state and its flow.
   static void enter(case_record& rec, const detail::flow_program& fl, state_id s) noexcept {
     rec.state = s;
-    rec.row = fl.row_of(s);
+    rec.events = static_cast<std::uint16_t>(fl.event_count);
+    rec.row = fl.row(s);
   }
 
   // One SLA clock of one case; see clock_state for since / elapsed / paused.
@@ -733,6 +734,7 @@ class engine {
     rec.clocks = static_cast<std::uint32_t>(clocks_.size());
     clocks_.resize(clocks_.size() + fl.clocks.size());
     cases_.push_back(rec);
+    refresh_quiet_bytes();
     names_.emplace_back(name);
     ++versions_[v].cases;
     ++versions_[v].live;
@@ -777,7 +779,7 @@ class engine {
   // Copies the event's data with defaults filled in; false if a required item is missing, an
   // undeclared one is present, or a value is invalid for its type (valid_value, through the
   // loader's event_shapes/data_checks: an event without data costs two mask tests).
-  bool fill_data(const detail::flow_program& fl, event_id e, const data_record& in,
+  CRMFLOW_DETAIL_OUTLINE bool fill_data(const detail::flow_program& fl, event_id e, const data_record& in,
                  raw_value* out) const noexcept {
     const detail::event_shape& es = fl.event_shapes[e];
     const std::uint64_t present = in.present();
@@ -793,7 +795,9 @@ class engine {
             if (v < 0 || static_cast<std::uint64_t>(v) >= d[i].bound) return false;
             break;
           case detail::data_check_kind::string:
-            if (!interned(v)) return false;
+            // Not interned(): a call here would make this a non-leaf function, which then saves
+            // and restores six registers on every event with data.
+            if (v < 0 || static_cast<std::uint64_t>(v) >= strings_.size()) return false;
             break;
         }
       }
@@ -832,10 +836,13 @@ class engine {
     refresh_flags();
   }
 
+  void refresh_quiet_bytes() noexcept { quiet_bytes_ = quiet_ ? cases_.size() * sizeof(case_record) : 0; }
+
   void refresh_flags() {
     triggered_ = false;
     for (const version_slot& v : versions_) triggered_ |= v.loaded && v.rules && !v.rules->triggers().empty();
     quiet_ = !observed_ && !options_.keep_history && !triggered_;
+    refresh_quiet_bytes();
   }
 
   // A case reached a final state: its version may now be released.
@@ -854,22 +861,22 @@ class engine {
   // `cell` is the (state, event) cell of the loader's compact table (detail::dispatch_cell).
   // When the table can take the event, the first candidate whose guard holds is taken right
   // here; otherwise the general path decides. Same outcome, fields and state as dispatch().
-  CRMFLOW_DETAIL_INLINE outcome post_quiet(case_id c, case_record& rec, const detail::flow_program& fl,
-                                           const detail::dispatch_cell* cell, event_id e, const raw_value* data) {
+  CRMFLOW_DETAIL_INLINE outcome post_quiet(case_id c, case_record& rec, const detail::dispatch_cell* cell, event_id e,
+                                           const raw_value* data) {
     raw_value* const fields = fields_.data() + rec.fields;
     const state_id from = rec.state;
     if (cell->kind == detail::cell_kind::add) [[likely]] {
       fields[cell->action_field] = static_cast<raw_value>(static_cast<std::uint64_t>(fields[cell->action_a]) +
                                                           static_cast<std::uint64_t>(cell->action_imm));
       rec.state = cell->to;
-      rec.row = cell->to_row;
+      rec.row = next_row(cell);
       return accepted_outcome(from, cell->to, cell->transition);
     }
     if (cell->kind == detail::cell_kind::general) [[unlikely]] return post_general(c, e, data);
     while (cell->guard != detail::fast_op::none) {
       if (detail::fast_value(cell->guard, cell->guard_a, cell->guard_imm, {fields, data, now_}) != 0) break;
       if (cell->next == no_id32) return reject(c, e, now_, status::guard_false, cause::posted);
-      cell = fl.dispatch_cells.data() + cell->next;
+      cell = program(rec).dispatch_cells.data() + cell->next;
     }
     if (cell->action == detail::fast_op::field_add)
       fields[cell->action_field] = static_cast<raw_value>(static_cast<std::uint64_t>(fields[cell->action_a]) +
@@ -878,8 +885,11 @@ class engine {
       fields[cell->action_field] = detail::fast_value(cell->action, cell->action_a, cell->action_imm,
                                                       {fields, data, now_});
     rec.state = cell->to;
-    rec.row = cell->to_row;
+    rec.row = next_row(cell);
     return accepted_outcome(from, cell->to, cell->transition);
+  }
+  CRMFLOW_DETAIL_INLINE static const detail::dispatch_cell* next_row(const detail::dispatch_cell* cell) noexcept {
+    return reinterpret_cast<const detail::dispatch_cell*>(reinterpret_cast<const char*>(cell) + cell->to_delta);
   }
 
   // {accepted, from, to, t}, built from whole 32-bit words where the layout allows: built member
@@ -909,11 +919,7 @@ class engine {
     if (e >= fl.event_count) return reject(c, e, at, status::unknown_event, cause::posted);
     raw_value values[data_record::max_slots];
     if (!fill_data(fl, e, data, values)) return reject(c, e, at, status::bad_data, cause::posted);
-    if (quiet_)
-      return post_quiet(c, rec, fl,
-                        reinterpret_cast<const detail::dispatch_cell*>(
-                            reinterpret_cast<const char*>(fl.dispatch_cells.data() + e) + rec.row),
-                        e, values);
+    if (quiet_) return post_quiet(c, rec, rec.row + e, e, values);
     return post_general(c, e, values);
   }
 
@@ -1549,6 +1555,9 @@ class engine {
   engine_options options_;
   bool observed_ = false;  // an observer or an audit log is set (fixed at construction)
   bool quiet_ = false;     // !observed_ && !keep_history && no triggers: plain transitions skip take()
+  // quiet_ ? the bytes of cases_ : 0, kept with both (refresh_quiet_bytes), so that post()
+  // tests both with one comparison of a case's offset.
+  std::size_t quiet_bytes_ = 0;
   std::unique_ptr<observer> audit_;
   detail::string_pool strings_;
 

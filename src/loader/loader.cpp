@@ -58,9 +58,11 @@ constexpr std::size_t max_data = 64;
 constexpr std::size_t max_groups = 64;
 constexpr std::size_t max_ids = 0xFFFE;  // dense 16-bit ids; 0xFFFF means "none"
 // states x events: the dispatch tables have a cell per pair (40 bytes each, plus the index),
-// so a short hostile file could otherwise ask for gigabytes; the engine also keeps a row's
-// byte offset in 32 bits (detail::flow_program::row_of).
+// so a short hostile file could otherwise ask for gigabytes; and a cell keeps the distance to
+// another row in 32 bits (detail::dispatch_cell::to_delta).
 constexpr std::size_t max_state_events = std::size_t{1} << 22;
+// Each transition may add a cell to those tables (a guarded candidate's next one).
+constexpr std::size_t max_transitions = std::size_t{1} << 22;
 
 const char* const type_names = "string, int, bool, enum, timestamp, duration";
 
@@ -1195,8 +1197,8 @@ class file_loader {
       }
     }
     t.actions = compile_actions(k.get("do"), ev, where);
-    if (flow_->transitions.size() >= no_id32 - 1) {
-      error(v, "too many transitions");
+    if (flow_->transitions.size() >= max_transitions) {
+      error(v, "flow '" + flow_->name + "' has too many transitions (at most " + std::to_string(max_transitions) + ")");
       return;
     }
     flow_->transitions.push_back(std::move(t));

@@ -89,7 +89,6 @@ detail::dispatch_cell cell_of(const flow_program& flow, std::size_t s, std::uint
   detail::dispatch_cell c;
   c.transition = t;
   c.to = tr.internal ? static_cast<state_id>(s) : tr.target;
-  c.to_row = flow.row_of(c.to);
   fast = is_plain;
   if (tr.guard != detail::no_expr) {
     c.guard = tr.guard_fast.kind;
@@ -187,6 +186,13 @@ void optimize_flow(flow_program& flow) {
                                                                              : detail::cell_kind::fast;
       flow.dispatch_cells[head].event_data = flow.events[e].data.empty() ? 0 : 1;
     }
+  // Once every cell has its place. The loader's bounds on states x events and on transitions
+  // keep the table under 2 GB, so the deltas fit.
+  for (std::size_t i = 0; i < flow.dispatch_cells.size(); ++i) {
+    detail::dispatch_cell& c = flow.dispatch_cells[i];
+    const auto cells = static_cast<std::int64_t>(std::size_t{c.to} * ne) - static_cast<std::int64_t>(i);
+    c.to_delta = static_cast<std::int32_t>(cells * static_cast<std::int64_t>(sizeof(detail::dispatch_cell)));
+  }
 }
 
 }  // namespace crmflow::loader

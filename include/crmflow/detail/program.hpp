@@ -334,7 +334,10 @@ struct dispatch_cell {
   std::int64_t action_imm = 0;
   std::uint32_t transition = 0;   // index into flow_program::transitions
   std::uint32_t next = no_id32;   // index into dispatch_cells: the next candidate, if any
-  std::uint32_t to_row = 0;       // flow_program::row_of(to), what the case record keeps
+  // Bytes from this cell to the first cell of `to`'s row: the case record keeps a pointer to
+  // its state's row, and the next one is found from the cell without the flow_program.
+  // Relative, so a copied table stays right; the loader's bounds keep it in range.
+  std::int32_t to_delta = 0;
   state_id to = 0;                // the state after it: the source state for an internal one
   std::uint16_t guard_a = 0;
   field_id action_field = 0;      // the `set` action's field
@@ -401,12 +404,10 @@ struct flow_program {
 
   std::vector<event_shape> event_shapes;
   std::vector<data_check> data_checks;
-  // The byte offset of state s's row in dispatch_cells, which a case record keeps beside its
-  // state: post() then finds the cell with an add, not a multiply, on the chain from one
-  // event's new state to the next event's cell. The loader bounds states x events, so it fits.
-  std::uint32_t row_of(state_id s) const noexcept {
-    return static_cast<std::uint32_t>(std::size_t{s} * event_count * sizeof(dispatch_cell));
-  }
+  // State s's row of dispatch_cells, which a case record keeps beside its state: post() then
+  // finds the cell without a multiply or a look-up of the flow, on the chain from one event's
+  // new state to the next event's cell.
+  const dispatch_cell* row(state_id s) const noexcept { return dispatch_cells.data() + std::size_t{s} * event_count; }
 
   std::vector<action_def> actions;
   std::vector<emit_arg> emit_args;
