@@ -262,6 +262,16 @@ std::vector<std::string> corner_documents() {
       "%YAML 1.2\n---\na: 1\n",
       "%YAML 1.1\n---\na: 1\n",
       "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
+      // A directive: libyaml read these, yaml-cpp refuses the first ("bad YAML version: 1.2#");
+      // any text with a line starting with '%' goes to yaml-cpp.
+      "%YAML 1.2#\n---\na: 1\n",
+      "%YAML 1.2 # comment\n---\na: 1\n",
+      "%YAML 1.3\n---\na: 1\n",
+      "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
+      "%TAG ! tag:example.com,2000:\n---\na: 1\n",
+      "%FOO bar baz\n---\na: 1\n",
+      "# c\n%YAML 1.2\n---\na: 1\n",
+      "%YAML 1.2\r\n---\r\na: 1\r\n",
       "a: !<tag:yaml.org,2002:str> x\n",
       "a: ! x\nb: ! null\n",
       "a: &a !t x\nb: !t &b y\n",

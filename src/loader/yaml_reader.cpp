@@ -24,10 +24,10 @@
 // always did: when libyaml refuses the text (yaml-cpp is laxer: `[a, , b]`), when the document
 // is to be refused anyway (a second document, an unknown alias, the size limits, a cycle: the
 // messages and positions are yaml-cpp's), and in the corners where the two parsers disagree on
-// valid or invalid text (tags, `|+`, a lone '\r', a '?' in a flow collection, ...: each is named
-// where it is checked). tests/yaml_parsers_test.cpp runs both paths over every YAML file of the
-// repository, generated documents and thousands of mutations of them, and requires the same
-// tree, node for node, wherever libyaml gives one.
+// valid or invalid text (tags, `|+`, a lone '\r', a '?' in a flow collection, a `%` directive,
+// ...: each is named where it is checked). tests/yaml_parsers_test.cpp runs both paths over
+// every YAML file of the repository, generated documents and thousands of mutations of them,
+// and requires the same tree, node for node, wherever libyaml gives one.
 //
 // The tree is built from parser events, not from yaml-cpp's node tree (YAML::Load), which cost
 // one reference-counted allocation per node plus a copy into ynode. The result is the tree the
@@ -778,12 +778,29 @@ bool has_divergent_characters(std::string_view text) noexcept {
          });
 }
 
+// A directive (`%YAML`, `%TAG`, a reserved one): a line that starts with '%'. The two parsers
+// check directives differently (yaml-cpp refuses `%YAML 1.2#`, which libyaml reads as version
+// 1.2, and `%YAML 1.2 # c`); rules files have no use for them, so such text goes to yaml-cpp.
+// A '%' at the start of a line inside a quoted scalar is declined too (harmless: yaml-cpp's
+// path gives the same tree). Cost: one memchr pass.
+bool has_directive(std::string_view text) noexcept {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while ((p = static_cast<const char*>(
+              std::memchr(p, '%', static_cast<std::size_t>(end - p)))) != nullptr) {
+    if (p == text.data() || p[-1] == '\n') return true;
+    ++p;
+  }
+  return false;
+}
+
 }  // namespace
 
 libyaml_outcome read_yaml_libyaml(std::string_view text, ydoc& out) {
   using outcome = libyaml_outcome;
   if (text.empty()) text = "";  // libyaml wants a pointer, even to nothing
   if (has_divergent_characters(text)) return outcome::declined;
+  if (has_directive(text)) return outcome::declined;
   // A last line of only spaces, without a line break: yaml-cpp adds a space to a block scalar
   // that ends there.
   {
