@@ -32,7 +32,7 @@ struct rules_source {
 class rule_set {
  public:
   // Lookups by name, for wiring a host up, not for each event. find_flow scans the flows
-  // (a rule set has few); the others are hash lookups that build a std::string key.
+  // (a rule set has few); the others are hash lookups that allocate nothing.
   std::optional<flow_id> find_flow(std::string_view name) const {
     for (std::size_t i = 0; i < flows_.size(); ++i)
       if (flows_[i].name == name) return static_cast<flow_id>(i);
@@ -118,7 +118,7 @@ class rule_set {
  private:
   template <class Map>
   static std::optional<typename Map::mapped_type> find_in(const Map& m, std::string_view name) {
-    auto it = m.find(std::string(name));
+    auto it = m.find(name);
     if (it == m.end()) return std::nullopt;
     return it->second;
   }

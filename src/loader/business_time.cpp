@@ -60,7 +60,7 @@ bool read_flow_calendar(const ynode* calendar_node, const ynode* field_node,
                              describe(field_node->kind));
       return in_scope;
     }
-    auto it = flow.field_by_name.find(std::string(field_node->text));
+    auto it = flow.field_by_name.find(field_node->text);
     if (it == flow.field_by_name.end()) {
       error(*field_node, "'calendar_field' of " + where + " names unknown field '" +
                              field_node->text + "' (expected a string field holding a calendar "

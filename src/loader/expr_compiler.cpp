@@ -618,7 +618,7 @@ struct checker {
       case nk::shift:
         return true;
       case nk::name: {
-        auto it = flow.field_by_name.find(std::string(n0.name));
+        auto it = flow.field_by_name.find(n0.name);
         if (it != flow.field_by_name.end()) {
           const auto& f = flow.fields[it->second];
           n0.kind = nk::field;
@@ -636,7 +636,7 @@ struct checker {
           return fail(n0.offset, "'event." + std::string(n0.name) +
                                      "' cannot be used here: timers and entry or exit actions "
                                      "are not handling an event");
-        auto it = scope.event->slot_by_name.find(std::string(n0.name));
+        auto it = scope.event->slot_by_name.find(n0.name);
         if (it == scope.event->slot_by_name.end())
           return fail(n0.offset, std::string(scope.context) + " uses unknown event data 'event." +
                                      std::string(n0.name) + "' (event '" + scope.event->name +

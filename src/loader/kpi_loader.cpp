@@ -114,7 +114,7 @@ class report_walker {
                                        const ynode& n, const std::string& what,
                                        std::string_view noun, const flow_program& f) {
     if (!expect(n, ynode_kind::scalar, what)) return std::nullopt;
-    if (auto it = m.find(std::string(n.text)); it != m.end()) return static_cast<std::uint16_t>(it->second);
+    if (auto it = m.find(n.text); it != m.end()) return static_cast<std::uint16_t>(it->second);
     error(n, what + " names unknown " + std::string(noun) + " '" + n.text + "' of flow '" +
                  f.name + "'" +
                  (all.empty() ? " (it has none)" : " (expected one of: " + join(all) + ")"));

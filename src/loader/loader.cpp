@@ -351,7 +351,7 @@ class file_loader {
                    unused_first, unused_count);
 
     if (initial && expect_kind(*initial, ynode_kind::scalar, where_text("'initial' of ", where))) {
-      auto it = flow.state_by_name.find(std::string(initial->text));
+      auto it = flow.state_by_name.find(initial->text);
       if (it == flow.state_by_name.end())
         error(*initial, "initial state '" + initial->text + "' is not a state of " + where);
       else
@@ -657,7 +657,7 @@ class file_loader {
         } else if (expect_kind(*members, ynode_kind::sequence, where_text("'states' of ", where))) {
           for (const ynode& m : members->items) {
             if (!expect_kind(m, ynode_kind::scalar, where_text("a state of ", where))) continue;
-            auto it = flow_->state_by_name.find(std::string(m.text));
+            auto it = flow_->state_by_name.find(m.text);
             if (it == flow_->state_by_name.end()) {
               error(m, where + " lists unknown state '" + m.text + "'");
               continue;
@@ -700,7 +700,7 @@ class file_loader {
       if (!expect_kind(*name, ynode_kind::scalar, "the name of a timer") ||
           !check_name(*name, "timer"))
         continue;
-      if (auto it = flow_->timer_by_name.find(std::string(name->text)); it != flow_->timer_by_name.end()) {
+      if (auto it = flow_->timer_by_name.find(name->text); it != flow_->timer_by_name.end()) {
         error(*name, "duplicate timer '" + name->text + "' (first defined at line " +
                          std::to_string(flow_->timers[it->second].line) + ")");
         continue;
@@ -746,7 +746,7 @@ class file_loader {
                             set_.calendars, reporter());
       const ynode* ev = k.get("event");
       if (ev && expect_kind(*ev, ynode_kind::scalar, where_text("'event' of ", twhere))) {
-        auto it = flow_->event_by_name.find(std::string(ev->text));
+        auto it = flow_->event_by_name.find(ev->text);
         if (it == flow_->event_by_name.end()) {
           error(*ev, twhere + " fires undefined event '" + ev->text + "'");
         } else {
@@ -807,7 +807,7 @@ class file_loader {
     const std::string of = "'" + std::string(key) + "' of ";
     const ytext& s = after.text;
     if (!s.empty() && (s[0] < '0' || s[0] > '9') && is_identifier(s)) {
-      auto it = flow_->field_by_name.find(std::string(s));
+      auto it = flow_->field_by_name.find(s);
       if (it == flow_->field_by_name.end()) {
         error(after, of + twhere + " names unknown field '" + s +
                          "' (expected a duration like 24h or a duration field)");
@@ -1065,7 +1065,7 @@ class file_loader {
         for (const ynode* nm : list) {
           detail::clock_clause cl = proto;
           if (std::string_view(what) == "event") {
-            auto it = flow_->event_by_name.find(std::string(nm->text));
+            auto it = flow_->event_by_name.find(nm->text);
             if (it == flow_->event_by_name.end()) {
               error(*nm, "'event' of " + where + " names unknown event '" + nm->text + "'");
               continue;
@@ -1074,7 +1074,7 @@ class file_loader {
             cl.id = it->second;
           } else {
             const bool enter = std::string_view(what) == "enter";
-            if (auto st = flow_->state_by_name.find(std::string(nm->text)); st != flow_->state_by_name.end()) {
+            if (auto st = flow_->state_by_name.find(nm->text); st != flow_->state_by_name.end()) {
               cl.kind = enter ? detail::clock_clause_kind::enter_state : detail::clock_clause_kind::exit_state;
               cl.id = st->second;
             } else {
@@ -1139,7 +1139,7 @@ class file_loader {
     for (std::size_t i = 0; i < on->entries.size(); ++i) {
       const auto& [k, v] = on->entries[i];
       if (!expect_kind(k, ynode_kind::scalar, where_text("an event name in 'on' of ", where))) continue;
-      auto ev = flow_->event_by_name.find(std::string(k.text));
+      auto ev = flow_->event_by_name.find(k.text);
       if (ev == flow_->event_by_name.end()) {
         error(k, where + " reacts to unknown event '" + k.text + "'");
         continue;
@@ -1173,7 +1173,7 @@ class file_loader {
     const detail::event_def* ev = &flow_->events[event];
     if (const ynode* to = k.get("to")) {
       if (expect_kind(*to, ynode_kind::scalar, where_text("'to' of ", where))) {
-        auto it = flow_->state_by_name.find(std::string(to->text));
+        auto it = flow_->state_by_name.find(to->text);
         if (it == flow_->state_by_name.end()) {
           error(*to, "transition on '" + key.text + "' goes to unknown state '" + to->text + "'");
         } else {
@@ -1285,7 +1285,7 @@ class file_loader {
       keys k = read_keys(item, "action 'set'", {"set", "to", "from"});
       const ynode* target = target_name(k);
       if (!target) return std::nullopt;
-      auto it = flow_->field_by_name.find(std::string(target->text));
+      auto it = flow_->field_by_name.find(target->text);
       if (it == flow_->field_by_name.end()) {
         error(*target, "action sets unknown field '" + target->text + "'");
         return std::nullopt;
@@ -1361,7 +1361,7 @@ class file_loader {
       keys k = read_keys(item, where_text("action '", kind, "'"), {kind});
       const ynode* target = target_name(k);
       if (!target) return std::nullopt;
-      auto it = flow_->timer_by_name.find(std::string(target->text));
+      auto it = flow_->timer_by_name.find(target->text);
       if (it == flow_->timer_by_name.end()) {
         error(*target, "action '" + kind + "' names unknown timer '" + target->text + "'");
         return std::nullopt;
@@ -1397,7 +1397,7 @@ class file_loader {
     keys k = read_keys(item, "action 'emit'", {"emit", "data"});
     const ynode* target = target_name(k);
     if (!target) return std::nullopt;
-    auto it = flow_->event_by_name.find(std::string(target->text));
+    auto it = flow_->event_by_name.find(target->text);
     if (it == flow_->event_by_name.end()) {
       error(*target, "action emits unknown event '" + target->text + "'");
       return std::nullopt;

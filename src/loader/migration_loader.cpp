@@ -174,7 +174,7 @@ class migration_walker : public walker {
                                        "' (a running case needs a state in the new version)");
         continue;
       }
-      const auto it = fl.state_by_name.find(std::string(v.text));
+      const auto it = fl.state_by_name.find(v.text);
       if (it == fl.state_by_name.end()) {
         error(v, "unknown state '" + v.text + "' of flow '" + fl.name + "' in a migration (expected one of: " +
                      state_names(fl) + ")");
@@ -218,7 +218,7 @@ class migration_walker : public walker {
         error(v, "field '" + k.text + "' must map to a field name of flow '" + fl.name + "', or to null to drop it");
         continue;
       }
-      const auto it = fl.field_by_name.find(std::string(v.text));
+      const auto it = fl.field_by_name.find(v.text);
       if (it == fl.field_by_name.end()) {
         error(v, "unknown field '" + v.text + "' of flow '" + fl.name + "' in a migration (expected one of: " +
                      field_names(fl) + ", or null to drop the field)");
@@ -241,7 +241,7 @@ class migration_walker : public walker {
         error(k, "duplicate field '" + k.text + "' in 'set' of a migration");
         continue;
       }
-      const auto it = fl.field_by_name.find(std::string(k.text));
+      const auto it = fl.field_by_name.find(k.text);
       if (it == fl.field_by_name.end()) {
         error(k, "unknown field '" + k.text + "' of flow '" + fl.name + "' in 'set' of a migration (expected one of: " +
                      field_names(fl) + ")");

@@ -522,7 +522,7 @@ class table_walker {
 
   std::optional<field_id> field(const flow_program& flow, const ynode& n, const table_src& t,
                                 const char* verb) {
-    auto it = flow.field_by_name.find(std::string(n.text));
+    auto it = flow.field_by_name.find(n.text);
     if (it != flow.field_by_name.end()) return it->second;
     error(n, "table '" + t.name + "' " + verb + " field '" + n.text + "', which flow '" + flow.name +
                  "' does not have (the flow decides with this table at " + use_ + ")");

@@ -128,7 +128,7 @@ class trigger_walker {
   // A field of `flow` by name, or an error listing the fields.
   std::optional<field_id> field(const flow_program& flow, const ynode& n, const std::string& what) {
     if (!expect(n, ynode_kind::scalar, what)) return std::nullopt;
-    auto it = flow.field_by_name.find(std::string(n.text));
+    auto it = flow.field_by_name.find(n.text);
     if (it != flow.field_by_name.end()) return it->second;
     std::vector<std::string> fields;
     for (const auto& f : flow.fields) fields.push_back(f.name);
@@ -218,7 +218,7 @@ class trigger_walker {
                        " needs 'event' (count accepted events) or 'enter' (count entering a state)");
       if (flow && ev) {
         for (const ynode* n : names(*ev, "'event' of " + where)) {
-          auto it = flow->event_by_name.find(std::string(n->text));
+          auto it = flow->event_by_name.find(n->text);
           if (it == flow->event_by_name.end())
             error(*n, "flow '" + flow->name + "' has no event '" + n->text + "' (expected one of: " +
                           join(names_of(flow->event_by_name, flow->events.size())) + ")");
@@ -229,7 +229,7 @@ class trigger_walker {
       }
       if (flow && en) {
         for (const ynode* n : names(*en, "'enter' of " + where)) {
-          auto it = flow->state_by_name.find(std::string(n->text));
+          auto it = flow->state_by_name.find(n->text);
           if (it == flow->state_by_name.end())
             error(*n, "flow '" + flow->name + "' has no state '" + n->text + "' (expected one of: " +
                           join(names_of(flow->state_by_name, flow->states.size())) + ")");

@@ -2,14 +2,27 @@
 // never changed afterwards, so an engine can read it without locks.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "crmflow/value.hpp"
 
 namespace crmflow::detail {
+
+// A name -> id map whose find, count and contains take a std::string_view (or a std::string or
+// a literal) without building a std::string: the hash is transparent, and it hashes as
+// std::hash<std::string> does, so a map's layout and iteration order are what they were.
+struct name_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using name_map = std::unordered_map<std::string, V, name_hash, std::equal_to<>>;
 
 // ---- expressions: postfix code over a small value stack -------------------------------------
 
@@ -184,7 +197,7 @@ struct event_def {
   std::string label;
   std::vector<data_def> data;
   std::uint64_t required_mask = 0;  // bit i set: data item i has no default
-  std::unordered_map<std::string, slot_id> slot_by_name;
+  name_map<slot_id> slot_by_name;
 };
 
 // ---- states, groups, transitions, timers ----------------------------------------------------
@@ -431,11 +444,11 @@ struct flow_program {
   std::vector<clock_mark> clock_marks;
   std::uint64_t clock_fields = 0;  // bit f: field f is a clock's limit or calendar field
 
-  std::unordered_map<std::string, state_id> state_by_name;
-  std::unordered_map<std::string, event_id> event_by_name;
-  std::unordered_map<std::string, field_id> field_by_name;
-  std::unordered_map<std::string, timer_id> timer_by_name;
-  std::unordered_map<std::string, std::uint16_t> clock_by_name;
+  name_map<state_id> state_by_name;
+  name_map<event_id> event_by_name;
+  name_map<field_id> field_by_name;
+  name_map<timer_id> timer_by_name;
+  name_map<std::uint16_t> clock_by_name;
 };
 
 }  // namespace crmflow::detail
