@@ -194,6 +194,31 @@ BOOST_AUTO_TEST_CASE(hash_is_sha256_of_prev_seq_and_record) {
   BOOST_TEST(audit_hash(audit_genesis, 1, "{}") == "857ee6299d26533d1f5f46c02209ae8bc34dc4898a8a9545493946b4ea59d6f3");
 }
 
+// audit_hasher (one SHA-256 fetch and one digest context for many records, what `crmflow audit
+// verify` uses) gives audit_hash's hash for every call in a row, whatever came before: a prev of
+// the chain's 64 digits and others (hashed as given), seq 0 and the largest, empty records.
+BOOST_AUTO_TEST_CASE(audit_hasher_reused_gives_audit_hash) {
+  audit_hasher hasher;
+  char out[64];
+  const auto hashed = [&](std::string_view prev, std::uint64_t seq, std::string_view record) {
+    hasher.hash(prev, seq, record, out);
+    return std::string(out, sizeof out);
+  };
+  BOOST_TEST(hashed(audit_genesis, 1, "{}") == "857ee6299d26533d1f5f46c02209ae8bc34dc4898a8a9545493946b4ea59d6f3");
+  // python3 -c 'import hashlib; print(hashlib.sha256("y\n0\n".encode()).hexdigest())'
+  BOOST_TEST(hashed("y", 0, "") == "b7ad77afe9b0d553b74af9dbacdcf11470721b572d856b1ab10184a49bbb95e2");
+  // python3 -c 'import hashlib; print(hashlib.sha256("\n18446744073709551615\n{\"k\":\"中\"}".encode()).hexdigest())'
+  BOOST_TEST(hashed("", UINT64_MAX, R"({"k":"中"})") ==
+             "a67325e263f639fb3ba194fac46eacd218271bcd57af8267672eb86239ace4b6");
+  std::string prev(audit_genesis);
+  for (std::uint64_t seq = 1; seq <= 50; ++seq) {
+    const std::string record = R"({"n":)" + std::to_string(seq) + std::string(seq * 7, 'x') + "}";
+    const std::string h = hashed(prev, seq, record);
+    BOOST_TEST(h == audit_hash(prev, seq, record));
+    prev = seq % 10 == 0 ? std::string("short") : h;
+  }
+}
+
 BOOST_AUTO_TEST_CASE(durable_engine_writes_every_input_and_what_it_caused_with_its_actor) {
   temp_dir t;
   write_history(t / "s.db");

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +37,33 @@ struct audit_entry {
 // prev of the first record.
 inline constexpr std::string_view audit_genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
-// hash(n) as above. O(record). Throws std::bad_alloc only.
+// hash(n) as above. O(record), plus a fetch of SHA-256 from OpenSSL (a name lookup under a
+// lock) and a digest context allocated for each call: for many records use audit_hasher.
+// Throws std::bad_alloc only.
 CRMFLOW_EXPORT std::string audit_hash(std::string_view prev, std::uint64_t seq, std::string_view record);
+
+namespace store_detail {
+class audit_chain_hasher;
+}
+
+// hash(n) as above for many records in a row (checking a chain): SHA-256 is fetched once and
+// one digest context is reused, the helper the store writes its trail with. Not thread-safe:
+// one per thread. Not copyable.
+class audit_hasher {
+ public:
+  // Throws std::bad_alloc when OpenSSL cannot allocate or has no SHA-256.
+  CRMFLOW_EXPORT audit_hasher();
+  CRMFLOW_EXPORT ~audit_hasher();
+  audit_hasher(const audit_hasher&) = delete;
+  audit_hasher& operator=(const audit_hasher&) = delete;
+
+  // Writes hash(n) = audit_hash(prev, seq, record) into out[0..63] (64 lowercase hex digits, no
+  // terminator). O(record), allocates nothing. Throws std::bad_alloc only.
+  CRMFLOW_EXPORT void hash(std::string_view prev, std::uint64_t seq, std::string_view record, char (&out)[64]);
+
+ private:
+  std::unique_ptr<store_detail::audit_chain_hasher> impl_;
+};
 
 // Appends `s` as a canonical JSON string (quotes included). Bytes that are not valid UTF-8 are
 // written as U+FFFD, so that the record stays valid JSON that any parser reads back exactly.

@@ -119,6 +119,15 @@ int verify_store(std::string_view path, std::optional<std::string_view> expect_h
 }
 
 int verify_file(std::string_view path, std::optional<std::string_view> expect_head) {
+  // SHA-256 fetched once and one digest context for every line (before the file is opened:
+  // it throws only std::bad_alloc, and nothing is left open then).
+  audit_hasher hasher;
+  const auto hash_is = [&hasher](std::string_view prev, std::uint64_t seq, std::string_view record,
+                                 std::string_view expected) {
+    char digest[64];
+    hasher.hash(prev, seq, record, digest);
+    return std::string_view(digest, sizeof digest) == expected;
+  };
   std::FILE* in = path == "-" ? stdin : std::fopen(std::string(path).c_str(), "rb");
   if (!in) return fail("cannot open " + std::string(path));
   line_reader reader(in);
@@ -160,7 +169,7 @@ int verify_file(std::string_view path, std::optional<std::string_view> expect_he
     } else if (seq < expected) {
       problem = where + "seq " + std::to_string(seq) + " where seq " + std::to_string(expected) +
                 " was expected: a record was inserted, repeated or moved";
-    } else if (audit_hash(line_prev, seq, record) != line_hash) {
+    } else if (!hash_is(line_prev, seq, record, line_hash)) {
       problem = where + "record seq " + std::to_string(seq) + " was altered (its hash does not match its content)";
     } else if (line_prev != prev) {
       problem = where + "record seq " + std::to_string(seq) + " does not follow the line before (its prev is not " +

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "crmflow/audit_trail.hpp"
@@ -56,6 +57,14 @@ void audit_chain_hasher::hash(std::string_view prev, std::uint64_t seq, std::str
 }
 
 }  // namespace store_detail
+
+audit_hasher::audit_hasher() : impl_(std::make_unique<store_detail::audit_chain_hasher>()) {}
+
+audit_hasher::~audit_hasher() = default;
+
+void audit_hasher::hash(std::string_view prev, std::uint64_t seq, std::string_view record, char (&out)[64]) {
+  impl_->hash(prev, seq, record, out);
+}
 
 std::string audit_hash(std::string_view prev, std::uint64_t seq, std::string_view record) {
   store_detail::audit_chain_hasher hasher;
