@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,7 @@ class report_observer final : public observer {
   void on_alarm(const engine& e, const alarm_record& r) override;
   void on_deadline(const engine& e, const deadline_record& r) override;
   void on_clock(const engine& e, const clock_record& r) override;
+  void on_migrated(const engine& e, const migration_record& r) override;
 
   // After the run: counts what is still open and reads the complaints' fields.
   void finish(const engine& e);
@@ -107,11 +109,45 @@ class report_observer final : public observer {
     std::uint64_t late = 0;         // bit r: ... and its limit fired
     raw_value satisfaction = -1;    // last revisit result, -1 none
   };
+  // A rule version's ids (a case may run on a version published after the report's rules,
+  // or be migrated to one) translated to the report's rules by name: flows, and per flow its
+  // states, events, timers, clocks, fields and enum values; no_id16 (enum values: -1) where
+  // the report's rules have no such thing, which then counts for nothing. Built once per
+  // version a record comes from, so no string is compared per record.
+  struct version_ids {
+    std::uint32_t version = 0;
+    std::vector<flow_id> flow;                       // [flow] -> report flow
+    std::vector<std::vector<std::uint16_t>> state;   // [flow][state] -> report state
+    std::vector<std::vector<std::uint16_t>> event;
+    std::vector<std::vector<std::uint16_t>> timer;
+    std::vector<std::vector<std::uint16_t>> clock;
+    std::vector<std::vector<std::uint16_t>> field;
+    std::vector<std::vector<std::vector<raw_value>>> enum_value;  // [flow][field][value]; empty: as is
+    // The other way, for what the report reads from a case or looks up in its version:
+    // [report flow][report field or timer] -> this version's (of the flow of that name).
+    std::vector<std::vector<std::uint16_t>> field_of;
+    std::vector<std::vector<std::uint16_t>> timer_of;
+    std::vector<std::vector<std::uint16_t>> clock_of;
+
+    flow_id to_flow(flow_id f) const { return f < flow.size() ? flow[f] : no_id16; }
+    static std::uint16_t get(const std::vector<std::vector<std::uint16_t>>& m, std::size_t f, std::size_t i) {
+      return f < m.size() && i < m[f].size() ? m[f][i] : no_id16;
+    }
+  };
+  const version_ids& ids_of(const engine& e, case_id c) const;
+  version_ids translate(const rule_set& version) const;
+  flow_id flow_of(const engine& e, case_id c) const { return ids_of(e, c).to_flow(e.case_flow(c)); }
+  // Field `f` of the report's flow `rf` of case `c`, read in the case's own version: its text,
+  // or its value (an enum value as the report's rules number it); "" or -1 if that version
+  // has no such field. `rf` must be the case's flow.
+  std::string text_of(const engine& e, case_id c, flow_id rf, field_id f) const;
+  raw_value value_of(const engine& e, case_id c, flow_id rf, field_id f) const;
+
   void close_step(const engine& e, case_id c, std::size_t step, bool breached);
   bool awaits(const kpi_revisit& rv, state_id s) const;
   bool matches(const engine& e, case_id c, const kpi_revisit& rv) const;
   void enter_revisit_states(const engine& e, case_id c, flow_id f, state_id from, state_id to, bool created);
-  std::string match_key(const engine& e, case_id c, const std::vector<field_id>& fields) const;
+  std::string match_key(const engine& e, case_id c, flow_id rf, const std::vector<field_id>& fields) const;
   std::string unit_of(const engine& e, case_id c, flow_id f) const;
   int step_of(flow_id f, timer_id t) const;
 
@@ -129,6 +165,10 @@ class report_observer final : public observer {
   std::map<std::pair<case_id, std::size_t>, int> clock_runs_;
   case_id deadline_case_ = no_id32;              // the deadline whose actions are running
   timer_id deadline_timer_ = no_id16;
+  // The versions met so far (a cache: filled as records arrive, hence mutable) and the last
+  // one looked up (records come in runs from one case).
+  mutable std::vector<std::unique_ptr<version_ids>> versions_;
+  mutable const version_ids* last_ = nullptr;
 };
 
 // "93.1%" (one decimal).
