@@ -39,18 +39,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <class V>
-using name_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
-
-// Name lookups that do not allocate (rule_set's maps are keyed by std::string).
-struct flow_names {
-  name_map<event_id> events;
-  name_map<field_id> fields;
-};
+using detail::name_map;
 
 // "+08:00", "-05:30", "Z" -> minutes east of UTC.
 std::optional<int> parse_utc_offset(std::string_view s) {
@@ -306,8 +295,7 @@ class simulation {
 
   // Converts `data` into record_ for the event's slots (or, for create, the flow's fields).
   // Returns an error message, empty on success.
-  std::string convert_data(const detail::flow_program& fl, const flow_names& names, std::optional<event_id> event,
-                           const json* data);
+  std::string convert_data(const detail::flow_program& fl, std::optional<event_id> event, const json* data);
 
   const options& opt_;
   run_stats& stats_;
@@ -319,28 +307,13 @@ class simulation {
   tee_observer tee_;  // used only with opt.extra
   std::unique_ptr<engine> plain_;  // null once use_store() succeeded
   std::unique_ptr<durable_engine> durable_;
-  // Event and field names per flow, per rule version (built when first needed).
-  const std::vector<flow_names>& names_of(const rule_set& rules) {
-    auto [it, fresh] = names_.try_emplace(&rules);
-    if (fresh)
-      for (const detail::flow_program& fl : rules.flows()) {
-        flow_names& names = it->second.emplace_back();
-        for (std::size_t e = 0; e < fl.events.size(); ++e)
-          names.events.emplace(fl.events[e].name, static_cast<event_id>(e));
-        for (std::size_t f = 0; f < fl.fields.size(); ++f)
-          names.fields.emplace(fl.fields[f].name, static_cast<field_id>(f));
-      }
-    return it->second;
-  }
-
-  std::unordered_map<const rule_set*, std::vector<flow_names>> names_;  // rule sets stay alive: the engine keeps each
   name_map<case_id> cases_;
   data_record record_;
   std::string actor_;  // the line's "actor", for the store's audit trail (empty: "system")
 };
 
-std::string simulation::convert_data(const detail::flow_program& fl, const flow_names& names,
-                                      std::optional<event_id> event, const json* data) {
+std::string simulation::convert_data(const detail::flow_program& fl, std::optional<event_id> event,
+                                      const json* data) {
   record_.clear();
   if (!data) return {};
   std::string error;
@@ -360,8 +333,8 @@ std::string simulation::convert_data(const detail::flow_program& fl, const flow_
       }
       if (slot == no_id16) return "event " + ev.name + " has no data item \"" + name + "\"";
     } else {
-      const auto it = names.fields.find(std::string_view(name));
-      if (it == names.fields.end()) return "flow " + fl.name + " has no field \"" + name + "\"";
+      const auto it = fl.field_by_name.find(std::string_view(name));
+      if (it == fl.field_by_name.end()) return "flow " + fl.name + " has no field \"" + name + "\"";
       slot = it->second;
       type = fl.fields[slot].type;
       enum_index = fl.fields[slot].enum_index;
@@ -452,16 +425,15 @@ void simulation::line(std::uint64_t number, std::string_view text) {
     const std::optional<flow_id> f = eng().rules().find_flow(flow_name);
     if (!f) return fail("unknown flow \"" + flow_name + "\"");
     const detail::flow_program& fl = eng().rules().flow(*f);
-    const flow_names& names = names_of(eng().rules())[*f];
     const bool create_only = event_name == "create";
     std::optional<event_id> e;
     if (!create_only) {
-      if (auto it = names.events.find(std::string_view(event_name)); it != names.events.end()) e = it->second;
+      if (auto it = fl.event_by_name.find(std::string_view(event_name)); it != fl.event_by_name.end()) e = it->second;
     }
     if (cases_.contains(*case_name)) return refuse(*at, *case_name, event_name, status::duplicate_case);
     std::string error;
     if (create_only || e) {
-      error = convert_data(fl, names, e, data_j);
+      error = convert_data(fl, e, data_j);
       if (!error.empty()) return fail(error);
     }
     // Fields come from data only for `create`; otherwise the case starts with its defaults.
@@ -491,10 +463,10 @@ void simulation::line(std::uint64_t number, std::string_view text) {
   if (!id) return refuse(*at, *case_name, event_name, status::unknown_case);
   const flow_id f = eng().case_flow(*id);
   const rule_set& rules = eng().rules_of(*id);  // the case's own version
-  const flow_names& names = names_of(rules)[f];
-  const auto e = names.events.find(std::string_view(event_name));
-  if (e == names.events.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
-  const std::string error = convert_data(rules.flow(f), names, e->second, data_j);
+  const detail::flow_program& fl = rules.flow(f);
+  const auto e = fl.event_by_name.find(std::string_view(event_name));
+  if (e == fl.event_by_name.end()) return refuse(*at, *case_name, event_name, status::unknown_event);
+  const std::string error = convert_data(fl, e->second, data_j);
   if (!error.empty()) return fail(error);
   post(*id, e->second, record_, *at);
 }
